@@ -1,0 +1,3 @@
+"""skbpnet."""
+from ._version import __version__
+__all__ = ["__version__"]

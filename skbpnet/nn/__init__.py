@@ -1,0 +1,51 @@
+"""The backpropagation core of skbpnet: NumPy only, readable, fast.
+
+Build a network from layers, run it forward, take a loss, run it backward and
+let an optimizer step::
+
+    net = Sequential(Linear(784, 256), ReLU(), Linear(256, 10))
+    loss = SoftmaxCrossEntropyLoss()
+    opt = SGD(learning_rate=0.1, momentum=0.9)
+    value = loss.forward(net.forward(X_batch), y_batch)
+    net.backward(loss.backward())
+    opt.step([net.param_vector], [net.grad_vector])
+
+This package never imports scikit-learn; the estimators in :mod:`skbpnet`
+wrap it.
+"""
+
+from .activations import ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from .base import Module
+from .layers import Dropout, Linear
+from .losses import Loss, MSELoss, SigmoidBinaryCrossEntropyLoss, SoftmaxCrossEntropyLoss
+from .optim import SGD, Adam, Optimizer
+from .schedules import SCHEDULES, AdaptiveLR, ConstantLR, CosineLR, InvScalingLR, Schedule
+from .sequential import Sequential
+
+__all__ = [
+    "Module",
+    "Linear",
+    "Dropout",
+    "Activation",
+    "Identity",
+    "ReLU",
+    "LeakyReLU",
+    "Tanh",
+    "Sigmoid",
+    "GELU",
+    "ACTIVATIONS",
+    "Sequential",
+    "Loss",
+    "MSELoss",
+    "SoftmaxCrossEntropyLoss",
+    "SigmoidBinaryCrossEntropyLoss",
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "Schedule",
+    "ConstantLR",
+    "InvScalingLR",
+    "AdaptiveLR",
+    "CosineLR",
+    "SCHEDULES",
+]

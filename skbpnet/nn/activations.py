@@ -1,0 +1,283 @@
+"""Element-wise activations, each next to its own derivative.
+
+Every activation caches what its derivative needs (its output, or for GELU its
+input) and multiplies the upstream gradient by that derivative in ``backward``.
+With ``inplace=True`` an activation overwrites its input in ``forward`` and the
+upstream gradient in ``backward``, saving a buffer and a pass over memory;
+:class:`~skbpnet.nn.Sequential` switches this on where the input is a buffer
+that only the network holds (the output of a :class:`~skbpnet.nn.Linear`).
+"""
+
+import math
+
+import numpy as np
+
+from .base import Module
+
+__all__ = ["Activation", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Identity", "GELU", "ACTIVATIONS"]
+
+
+class Activation(Module):
+    """Base class of the element-wise activations.
+
+    Parameters
+    ----------
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` instead of writing to buffers of the activation's own.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import Tanh
+    >>> Tanh().forward(np.zeros(3))
+    array([0., 0., 0.])
+    """
+
+    _transient = ("_cache", "_out", "_dX")
+
+    def __init__(self, *, inplace=False):
+        self.inplace = bool(inplace)
+
+    def _out_for(self, X, name="_out"):
+        return X if self.inplace else self._buffer(name, X.shape, X.dtype)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(inplace={self.inplace})"
+
+
+class Identity(Activation):
+    """``f(x) = x``; ``f'(x) = 1``. The output activation of a regressor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import Identity
+    >>> Identity().forward(np.array([-1.0, 2.0]))
+    array([-1.,  2.])
+    """
+
+    def forward(self, X):
+        return X
+
+    def backward(self, dY):
+        return dY
+
+
+class ReLU(Activation):
+    """Rectified linear unit: ``f(x) = max(x, 0)``; ``f'(x) = 1 if x > 0 else 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import ReLU
+    >>> relu = ReLU()
+    >>> relu.forward(np.array([[-1.0, 2.0]]))
+    array([[0., 2.]])
+    >>> relu.backward(np.array([[5.0, 5.0]]))
+    array([[0., 5.]])
+    """
+
+    def forward(self, X):
+        out = self._out_for(X)
+        np.maximum(X, 0, out=out)
+        self._cache = out  # out > 0 exactly where X > 0
+        return out
+
+    def backward(self, dY):
+        dX = self._out_for(dY, "_dX")
+        np.multiply(dY, self._cache > 0, out=dX)
+        return dX
+
+
+class LeakyReLU(Activation):
+    """Leaky ReLU: ``f(x) = x if x > 0 else slope * x``.
+
+    Dead units (always-negative inputs) still pass a small gradient.
+
+    Parameters
+    ----------
+    negative_slope : float, default=0.01
+        Slope for negative inputs, in [0, 1).
+    inplace : bool, default=False
+        See :class:`Activation`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import LeakyReLU
+    >>> LeakyReLU(0.1).forward(np.array([-1.0, 2.0]))
+    array([-0.1,  2. ])
+    """
+
+    def __init__(self, negative_slope=0.01, *, inplace=False):
+        super().__init__(inplace=inplace)
+        if not 0.0 <= negative_slope < 1.0:
+            raise ValueError(f"negative_slope must be in [0, 1); got {negative_slope!r}.")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, X):
+        out = self._out_for(X)
+        # max(x, slope * x) equals x for x > 0 and slope * x otherwise
+        np.maximum(X, self.negative_slope * X, out=out)
+        self._cache = out  # sign of out equals sign of x
+        return out
+
+    def backward(self, dY):
+        dX = self._out_for(dY, "_dX")
+        scale = np.where(self._cache > 0, 1.0, self.negative_slope).astype(dY.dtype, copy=False)
+        np.multiply(dY, scale, out=dX)
+        return dX
+
+
+class Tanh(Activation):
+    """Hyperbolic tangent: ``f(x) = tanh(x)``; ``f'(x) = 1 - f(x)^2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import Tanh
+    >>> t = Tanh()
+    >>> _ = t.forward(np.array([0.0]))
+    >>> t.backward(np.array([3.0]))
+    array([3.])
+    """
+
+    def forward(self, X):
+        out = self._out_for(X)
+        np.tanh(X, out=out)
+        self._cache = out
+        return out
+
+    def backward(self, dY):
+        Y = self._cache
+        dX = self._out_for(dY, "_dX")
+        # dY * (1 - Y^2) = dY - dY * Y * Y
+        tmp = dY * Y
+        tmp *= Y
+        np.subtract(dY, tmp, out=dX)
+        return dX
+
+
+class Sigmoid(Activation):
+    """Logistic sigmoid: ``f(x) = 1 / (1 + exp(-x))``; ``f'(x) = f(x) (1 - f(x))``.
+
+    Computed without overflow for inputs of any size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import Sigmoid
+    >>> Sigmoid().forward(np.array([-1000.0, 0.0, 1000.0]))
+    array([0. , 0.5, 1. ])
+    """
+
+    def forward(self, X):
+        out = self._out_for(X)
+        sigmoid(X, out=out)
+        self._cache = out
+        return out
+
+    def backward(self, dY):
+        Y = self._cache
+        dX = self._out_for(dY, "_dX")
+        tmp = 1.0 - Y
+        tmp *= Y
+        np.multiply(dY, tmp, out=dX)
+        return dX
+
+
+class GELU(Activation):
+    """Gaussian error linear unit, tanh approximation (as in BERT and GPT-2).
+
+    ``f(x) = x * s(x)`` with ``s(x) = (1 + tanh(u)) / 2`` and
+    ``u = sqrt(2 / pi) * (x + 0.044715 x^3)``;
+    ``f'(x) = s(x) + x (1 - tanh(u)^2) / 2 * du/dx``.
+
+    GELU needs its input for the derivative, so it never works in place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import GELU
+    >>> np.round(GELU().forward(np.array([-3.0, 0.0, 3.0])), 4)
+    array([-0.0036,  0.    ,  2.9964])
+    """
+
+    _C = math.sqrt(2.0 / math.pi)
+
+    def __init__(self, *, inplace=False):
+        super().__init__(inplace=False)
+
+    def forward(self, X):
+        u = X * X
+        u *= 0.044715
+        u += 1.0
+        u *= X
+        u *= self._C
+        t = np.tanh(u, out=u)
+        self._cache = (X, t)
+        out = self._buffer("_out", X.shape, X.dtype)
+        np.add(t, 1.0, out=out)
+        out *= 0.5
+        out *= X
+        return out
+
+    def backward(self, dY):
+        X, t = self._cache
+        # s(x) + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+        du = X * X
+        du *= 3 * 0.044715 * self._C
+        du += self._C
+        sech2 = 1.0 - t * t
+        du *= sech2
+        du *= X
+        du *= 0.5
+        du += 0.5 * (1.0 + t)
+        dX = self._buffer("_dX", dY.shape, dY.dtype)
+        np.multiply(dY, du, out=dX)
+        return dX
+
+
+def sigmoid(X, out=None):
+    """Numerically stable logistic function, optionally written into ``out``.
+
+    Parameters
+    ----------
+    X : ndarray
+        Input.
+    out : ndarray, optional
+        Where to write the result (may be ``X`` itself).
+
+    Returns
+    -------
+    ndarray
+        ``1 / (1 + exp(-X))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn.activations import sigmoid
+    >>> sigmoid(np.array([0.0]))
+    array([0.5])
+    """
+    if out is None:
+        out = np.empty_like(X)
+    # exp(-|x|) never overflows; then pick the right branch by sign.
+    e = np.exp(-np.abs(X))
+    pos = X >= 0
+    np.divide(1.0, 1.0 + e, out=out, where=pos)
+    np.divide(e, 1.0 + e, out=out, where=~pos)
+    return out
+
+
+# Lookup by name, as the estimators' ``activation`` parameter uses them.
+# 'logistic' is scikit-learn's name for the sigmoid.
+ACTIVATIONS = {
+    "identity": Identity,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "gelu": GELU,
+}

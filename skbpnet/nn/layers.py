@@ -1,0 +1,172 @@
+"""Layers with parameters (Linear) and regularising layers (Dropout)."""
+
+import numpy as np
+
+from .base import Module
+from .init import as_generator, initialize
+
+__all__ = ["Linear", "Dropout"]
+
+
+class Linear(Module):
+    """Fully connected layer: ``Y = X @ W + b``.
+
+    Parameters
+    ----------
+    n_in : int
+        Number of input features.
+    n_out : int
+        Number of output units.
+    init : {'he', 'glorot'}, default='he'
+        Weight initialisation: He for ReLU-like activations, Glorot for tanh,
+        logistic and identity. Biases start at zero.
+    dtype : {numpy.float32, numpy.float64}, default=numpy.float64
+        dtype of the parameters, gradients and outputs.
+    random_state : None, int, RandomState or Generator, default=None
+        Source of the initial weights.
+
+    Attributes
+    ----------
+    weight : ndarray of shape (n_in, n_out)
+    bias : ndarray of shape (n_out,)
+    grad_weight, grad_bias : ndarray
+        Gradients of the last :meth:`backward`, same shapes as the parameters.
+    compute_input_grad : bool
+        When ``False``, :meth:`backward` skips dL/dX and returns ``None``: the
+        first layer of a network never needs it, and it is one of the five
+        large matrix products of a training step.
+
+    Notes
+    -----
+    With ``Y = X W + b`` and the upstream gradient ``G = dL/dY``::
+
+        dL/dW = X^T G        dL/db = sum over rows of G        dL/dX = G W^T
+
+    The input is kept by reference (not copied) for the weight gradient; the
+    seed article instead copied every batch to append a column of ones.
+    Sparse ``X`` (anything with a ``@`` operator, such as scipy's CSR) works
+    without being densified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import Linear
+    >>> layer = Linear(3, 2, random_state=0)
+    >>> Y = layer.forward(np.ones((4, 3)))
+    >>> Y.shape
+    (4, 2)
+    >>> dX = layer.backward(np.ones((4, 2)))
+    >>> layer.grad_weight
+    array([[4., 4.],
+           [4., 4.],
+           [4., 4.]])
+    >>> layer.grad_bias
+    array([4., 4.])
+    """
+
+    _param_names = ("weight", "bias")
+    _transient = ("_X", "_out", "_dX")
+
+    def __init__(self, n_in, n_out, *, init="he", dtype=np.float64, random_state=None):
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64; got {dtype}.")
+        self.weight = initialize(init, self.n_in, self.n_out, as_generator(random_state), dtype)
+        self.bias = np.zeros(self.n_out, dtype=dtype)
+        self.grad_weight = np.zeros_like(self.weight)
+        self.grad_bias = np.zeros_like(self.bias)
+        self.compute_input_grad = True
+
+    def forward(self, X):
+        self._X = X
+        out = self._buffer("_out", (X.shape[0], self.n_out), self.weight.dtype)
+        if isinstance(X, np.ndarray):
+            np.matmul(X, self.weight, out=out)
+        else:  # sparse input: scipy returns a new dense array
+            out[...] = X @ self.weight
+        out += self.bias
+        return out
+
+    def backward(self, dY):
+        X = self._X
+        if isinstance(X, np.ndarray):
+            np.matmul(X.T, dY, out=self.grad_weight)
+        else:
+            self.grad_weight[...] = X.T @ dY
+        np.sum(dY, axis=0, out=self.grad_bias)
+        if not self.compute_input_grad:
+            return None
+        dX = self._buffer("_dX", (dY.shape[0], self.n_in), self.weight.dtype)
+        np.matmul(dY, self.weight.T, out=dX)
+        return dX
+
+    def __repr__(self):
+        return f"Linear({self.n_in}, {self.n_out}, dtype={self.weight.dtype.name})"
+
+
+class Dropout(Module):
+    """Inverted dropout: zero each input with probability ``p`` while training.
+
+    Survivors are scaled by ``1 / (1 - p)`` so the expected output equals the
+    input; in evaluation mode the layer is the identity and costs nothing.
+
+    Parameters
+    ----------
+    p : float in [0, 1), default=0.5
+        Probability of dropping a unit.
+    random_state : None, int, RandomState or Generator, default=None
+        Source of the dropout masks.
+
+    Notes
+    -----
+    With the mask ``M`` (entries ``0`` or ``1 / (1 - p)``): ``Y = X * M`` and
+    ``dL/dX = dL/dY * M``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import Dropout
+    >>> drop = Dropout(0.5, random_state=0)
+    >>> Y = drop.forward(np.ones((2, 4)))
+    >>> sorted(set(Y.ravel().tolist()))
+    [0.0, 2.0]
+    >>> drop.eval().forward(np.ones((1, 2)))
+    array([[1., 1.]])
+    """
+
+    _transient = ("_mask", "_maskbuf", "_out", "_dX", "_noise")
+
+    def __init__(self, p=0.5, *, random_state=None):
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout probability p must be in [0, 1); got {p!r}.")
+        self.p = float(p)
+        self.rng = as_generator(random_state)
+
+    def forward(self, X):
+        if not self.training or self.p == 0.0:
+            self._mask = None
+            return X
+        dtype = X.dtype
+        noise = self._buffer("_noise", X.shape, dtype)
+        self.rng.random(out=noise, dtype=dtype)
+        mask = self._mask = self._buffer("_maskbuf", X.shape, dtype)
+        # mask = (noise >= p) / (1 - p), without temporaries
+        np.greater_equal(noise, self.p, out=mask, casting="unsafe")
+        mask *= 1.0 / (1.0 - self.p)
+        out = self._buffer("_out", X.shape, dtype)
+        np.multiply(X, mask, out=out)
+        return out
+
+    def backward(self, dY):
+        if self._mask is None:
+            return dY
+        dX = self._buffer("_dX", dY.shape, dY.dtype)
+        np.multiply(dY, self._mask, out=dX)
+        return dX
+
+    def __repr__(self):
+        return f"Dropout(p={self.p})"

@@ -1,0 +1,201 @@
+"""Losses: a value for a batch of predictions and its gradient.
+
+Each loss is averaged over the batch, weighted by optional per-sample weights
+``w``: ``L = sum_i w_i l_i / sum_i w_i`` (plain mean when ``w`` is ``None``),
+the same normalisation as scikit-learn's ``MLPClassifier``. ``forward``
+returns ``L`` and caches ``dL/dscores``; ``backward`` returns it.
+
+The two cross-entropies take raw scores (logits), not probabilities: fusing the
+output activation with the loss gives the simple gradient ``p - y`` and avoids
+the overflow and ``log(0)`` of computing them apart.
+"""
+
+import numpy as np
+
+from .activations import sigmoid
+
+__all__ = ["Loss", "MSELoss", "SoftmaxCrossEntropyLoss", "SigmoidBinaryCrossEntropyLoss", "softmax"]
+
+
+class Loss:
+    """Base class of the losses: ``forward(scores, y, sample_weight) -> float``, ``backward() -> dscores``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import MSELoss
+    >>> loss = MSELoss()
+    >>> loss.forward(np.array([[1.0], [3.0]]), np.array([[0.0], [0.0]]))
+    2.5
+    >>> loss.backward()
+    array([[0.5],
+           [1.5]])
+    """
+
+    def forward(self, scores, y, sample_weight=None):
+        raise NotImplementedError
+
+    def __call__(self, scores, y, sample_weight=None):
+        return self.forward(scores, y, sample_weight)
+
+    def backward(self):
+        """Return dL/dscores for the last :meth:`forward`."""
+        try:
+            return self._grad
+        except AttributeError:
+            raise RuntimeError("Call forward before backward.") from None
+
+    @staticmethod
+    def _weights(n, sample_weight, dtype):
+        """Per-sample factors ``w_i / sum(w)`` as a column, or a scalar ``1 / n``."""
+        if sample_weight is None:
+            return 1.0 / n
+        w = np.asarray(sample_weight, dtype=dtype).reshape(-1, 1)
+        if w.shape[0] != n:
+            raise ValueError(f"sample_weight has {w.shape[0]} entries for {n} samples.")
+        total = w.sum()
+        if not total > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        return w / total
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_grad"}
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class MSELoss(Loss):
+    """Half squared error, summed over outputs and averaged over samples.
+
+    ``l_i = ||p_i - y_i||^2 / 2`` and ``dL/dp_i = (p_i - y_i) w_i / sum(w)``.
+
+    For one output this equals scikit-learn's ``squared_error`` loss; for
+    several, scikit-learn divides its reported value (not its gradient) by the
+    number of outputs, while here value and gradient always agree (the seed
+    article returned a norm instead of its square).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import MSELoss
+    >>> MSELoss().forward(np.array([[2.0, 0.0]]), np.array([[0.0, 0.0]]))
+    2.0
+    """
+
+    def forward(self, scores, y, sample_weight=None):
+        y = np.asarray(y).reshape(scores.shape)
+        diff = scores - y
+        factor = self._weights(scores.shape[0], sample_weight, scores.dtype)
+        self._grad = diff * factor
+        return 0.5 * float(np.vdot(diff, self._grad))
+
+
+def softmax(scores, out=None):
+    """Row-wise softmax, stable by subtracting each row's maximum.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples, n_classes)
+    out : ndarray, optional
+        Where to write the result.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        Rows that sum to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn.losses import softmax
+    >>> softmax(np.array([[1e4, 1e4]]))
+    array([[0.5, 0.5]])
+    """
+    out = np.subtract(scores, scores.max(axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+class SoftmaxCrossEntropyLoss(Loss):
+    """Softmax cross-entropy fused with its gradient, for one-of-K classification.
+
+    With scores ``s`` and ``p = softmax(s)``:
+    ``l_i = logsumexp(s_i) - s_i[y_i]`` and ``dL/ds_i = (p_i - onehot(y_i)) w_i / sum(w)``.
+
+    ``logsumexp`` is computed as ``m + log(sum(exp(s - m)))`` with ``m`` the
+    row maximum, so scores of +-1e4 give finite values (the seed article
+    exponentiated raw scores).
+
+    ``y`` is either a 1-D array of class indices or a 2-D array of target
+    probabilities (one-hot rows, or soft labels) of the scores' shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import SoftmaxCrossEntropyLoss
+    >>> loss = SoftmaxCrossEntropyLoss()
+    >>> round(loss.forward(np.array([[0.0, 0.0]]), np.array([1])), 6)
+    0.693147
+    >>> loss.backward()
+    array([[ 0.5, -0.5]])
+    >>> loss.forward(np.array([[1e4, -1e4]]), np.array([1]))
+    20000.0
+    """
+
+    def forward(self, scores, y, sample_weight=None):
+        n = scores.shape[0]
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        p = np.exp(shifted)
+        sums = p.sum(axis=1, keepdims=True)
+        p /= sums
+        log_norm = np.log(sums).ravel()  # logsumexp(s) - max(s)
+        y = np.asarray(y)
+        if y.ndim == 1:
+            rows = np.arange(n)
+            per_sample = log_norm - shifted[rows, y]
+            p[rows, y] -= 1.0
+        else:
+            y = y.reshape(scores.shape)
+            per_sample = log_norm * y.sum(axis=1) - np.einsum("ij,ij->i", shifted, y)
+            p -= y
+        factor = self._weights(n, sample_weight, scores.dtype)
+        p *= factor
+        self._grad = p
+        if np.isscalar(factor):
+            return float(per_sample.mean())
+        return float(per_sample @ factor.ravel())
+
+
+class SigmoidBinaryCrossEntropyLoss(Loss):
+    """Sigmoid cross-entropy per output, for binary and multilabel targets.
+
+    With scores ``s`` and targets ``y`` in {0, 1} (same shape):
+    ``l_i = sum_k softplus(s_ik) - y_ik s_ik`` and
+    ``dL/ds_i = (sigmoid(s_i) - y_i) w_i / sum(w)``, where
+    ``softplus(s) = max(s, 0) + log1p(exp(-|s|))`` never overflows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import SigmoidBinaryCrossEntropyLoss
+    >>> loss = SigmoidBinaryCrossEntropyLoss()
+    >>> round(loss.forward(np.array([[0.0]]), np.array([[1.0]])), 6)
+    0.693147
+    >>> loss.backward()
+    array([[-0.5]])
+    """
+
+    def forward(self, scores, y, sample_weight=None):
+        y = np.asarray(y, dtype=scores.dtype).reshape(scores.shape)
+        softplus = np.maximum(scores, 0) + np.log1p(np.exp(-np.abs(scores)))
+        per_sample = (softplus - y * scores).sum(axis=1)
+        grad = sigmoid(scores)
+        grad -= y
+        factor = self._weights(scores.shape[0], sample_weight, scores.dtype)
+        grad *= factor
+        self._grad = grad
+        if np.isscalar(factor):
+            return float(per_sample.mean())
+        return float(per_sample @ factor.ravel())

@@ -1,0 +1,148 @@
+"""Learning-rate schedules, with the meanings of scikit-learn's ``learning_rate``.
+
+A schedule holds the current ``learning_rate``. The training loop calls
+:meth:`~Schedule.epoch_end` after every epoch and copies the new rate into the
+optimizer; when the monitored loss or score has stopped improving it calls
+:meth:`~Schedule.on_plateau`, which either lowers the rate (adaptive) or says
+that training should stop (all the others).
+"""
+
+import math
+
+__all__ = ["Schedule", "ConstantLR", "InvScalingLR", "AdaptiveLR", "CosineLR", "SCHEDULES"]
+
+
+class Schedule:
+    """Base class: a constant learning rate.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        The starting learning rate.
+
+    Examples
+    --------
+    >>> from skbpnet.nn import ConstantLR
+    >>> s = ConstantLR(0.1)
+    >>> s.epoch_end(epoch=5, n_samples_seen=1000)
+    0.1
+    >>> s.on_plateau()
+    True
+    """
+
+    def __init__(self, learning_rate_init):
+        if not learning_rate_init > 0:
+            raise ValueError(f"learning_rate_init must be positive; got {learning_rate_init!r}.")
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = self.learning_rate_init
+
+    def epoch_end(self, epoch, n_samples_seen):
+        """Update and return the learning rate after ``epoch`` epochs (1-based)."""
+        return self.learning_rate
+
+    def on_plateau(self):
+        """React to a plateau; return True when training should stop."""
+        return True
+
+    def __repr__(self):
+        return f"{type(self).__name__}(learning_rate_init={self.learning_rate_init})"
+
+
+class ConstantLR(Schedule):
+    """The learning rate stays at ``learning_rate_init``: scikit-learn's ``'constant'``.
+
+    Examples
+    --------
+    >>> from skbpnet.nn import ConstantLR
+    >>> ConstantLR(0.01).learning_rate
+    0.01
+    """
+
+
+class InvScalingLR(Schedule):
+    """``lr = learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen.
+
+    scikit-learn's ``'invscaling'``: updated at the end of every epoch.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+    power_t : float, default=0.5
+
+    Examples
+    --------
+    >>> from skbpnet.nn import InvScalingLR
+    >>> InvScalingLR(1.0, power_t=0.5).epoch_end(1, n_samples_seen=99)
+    0.1
+    """
+
+    def __init__(self, learning_rate_init, power_t=0.5):
+        super().__init__(learning_rate_init)
+        self.power_t = float(power_t)
+
+    def epoch_end(self, epoch, n_samples_seen):
+        self.learning_rate = self.learning_rate_init / (n_samples_seen + 1) ** self.power_t
+        return self.learning_rate
+
+
+class AdaptiveLR(Schedule):
+    """Divide the rate by 5 at each plateau; stop once it is below 1e-6.
+
+    scikit-learn's ``'adaptive'``.
+
+    Examples
+    --------
+    >>> from skbpnet.nn import AdaptiveLR
+    >>> s = AdaptiveLR(0.1)
+    >>> s.on_plateau(), round(s.learning_rate, 6)
+    (False, 0.02)
+    """
+
+    def on_plateau(self):
+        if self.learning_rate <= 1e-6:
+            return True
+        self.learning_rate /= 5.0
+        return False
+
+
+class CosineLR(Schedule):
+    """Cosine annealing from ``learning_rate_init`` to ``eta_min`` over ``total_epochs``.
+
+    ``lr = eta_min + (learning_rate_init - eta_min) (1 + cos(pi e / T)) / 2``
+    after epoch ``e`` of ``T``; it stays at ``eta_min`` after ``T``.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+    total_epochs : int
+        ``T``, typically ``max_iter``.
+    eta_min : float, default=0.0
+
+    Examples
+    --------
+    >>> from skbpnet.nn import CosineLR
+    >>> s = CosineLR(1.0, total_epochs=4)
+    >>> [round(s.epoch_end(e, 0), 3) for e in range(1, 5)]
+    [0.854, 0.5, 0.146, 0.0]
+    """
+
+    def __init__(self, learning_rate_init, total_epochs, eta_min=0.0):
+        super().__init__(learning_rate_init)
+        if int(total_epochs) != total_epochs or total_epochs < 1:
+            raise ValueError(f"total_epochs must be a positive integer; got {total_epochs!r}.")
+        self.total_epochs = int(total_epochs)
+        self.eta_min = float(eta_min)
+
+    def epoch_end(self, epoch, n_samples_seen):
+        frac = min(epoch, self.total_epochs) / self.total_epochs
+        span = self.learning_rate_init - self.eta_min
+        self.learning_rate = self.eta_min + 0.5 * span * (1.0 + math.cos(math.pi * frac))
+        return self.learning_rate
+
+
+SCHEDULES = {
+    "constant": ConstantLR,
+    "invscaling": InvScalingLR,
+    "adaptive": AdaptiveLR,
+    "cosine": CosineLR,
+}

@@ -1,0 +1,166 @@
+"""Sequential: layers run forward in order and backward in reverse."""
+
+import numpy as np
+
+from .activations import Activation
+from .base import Module
+from .layers import Linear
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Module):
+    """A chain of modules, with all parameters in one contiguous buffer.
+
+    ``forward`` feeds each module's output to the next; ``backward`` walks the
+    chain in reverse, handing each module the gradient of the one after it.
+    That loop is the whole of backpropagation.
+
+    On construction every parameter of every layer is copied into one flat
+    array, ``param_vector``, and the layers' attributes are replaced by views
+    into it; gradients likewise live in ``grad_vector``. An optimizer can then
+    update the whole network in one or two vectorised passes instead of one
+    small pass per array. Penalised parameters (the weights of
+    :class:`~skbpnet.nn.Linear`) come first, so ``param_vector[:n_penalized]``
+    is every weight and ``param_vector[n_penalized:]`` every bias.
+
+    Parameters
+    ----------
+    *layers : Module
+        The modules, in forward order. Their parameters must share one dtype.
+
+    Attributes
+    ----------
+    layers : list of Module
+    param_vector, grad_vector : ndarray of shape (n_params,)
+        All parameters and all gradients, as flat arrays.
+    n_penalized : int
+        Number of leading entries of ``param_vector`` that an L2 penalty
+        applies to (the weights).
+    input_grad : bool
+        When ``False`` (set it for training), ``backward`` skips the gradient
+        with respect to the network's input, which no one needs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import Sequential, Linear, ReLU, SoftmaxCrossEntropyLoss
+    >>> net = Sequential(Linear(2, 8, random_state=0), ReLU(), Linear(8, 3, random_state=1))
+    >>> net.param_vector.shape
+    (51,)
+    >>> X, y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([0, 2])
+    >>> loss = SoftmaxCrossEntropyLoss()
+    >>> value = loss.forward(net.forward(X), y)
+    >>> _ = net.backward(loss.backward())
+    >>> net.grad_vector.shape
+    (51,)
+    """
+
+    _transient = ("param_vector", "grad_vector")
+
+    def __init__(self, *layers):
+        for layer in layers:
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential takes Module instances; got {layer!r}.")
+        self.layers = list(layers)
+        self.input_grad = True
+        self._pack()
+
+    def _entries(self):
+        """(layer, name) for every parameter: penalised weights first."""
+        weights, others = [], []
+        for layer in self.layers:
+            for name in layer._param_names:
+                (weights if isinstance(layer, Linear) and name == "weight" else others).append(
+                    (layer, name)
+                )
+        return weights, others
+
+    def _pack(self):
+        """Move every parameter and gradient into one flat buffer each."""
+        weights, others = self._entries()
+        entries = weights + others
+        dtypes = {getattr(layer, name).dtype for layer, name in entries}
+        if len(dtypes) > 1:
+            raise ValueError(f"All parameters must share one dtype; got {sorted(map(str, dtypes))}.")
+        dtype = dtypes.pop() if dtypes else np.dtype(np.float64)
+        sizes = [getattr(layer, name).size for layer, name in entries]
+        self.param_vector = np.empty(sum(sizes), dtype=dtype)
+        self.grad_vector = np.zeros(sum(sizes), dtype=dtype)
+        self.n_penalized = sum(sizes[: len(weights)])
+        start = 0
+        for (layer, name), size in zip(entries, sizes):
+            value = getattr(layer, name)
+            view = self.param_vector[start : start + size].reshape(value.shape)
+            view[...] = value
+            setattr(layer, name, view)
+            setattr(layer, "grad_" + name, self.grad_vector[start : start + size].reshape(value.shape))
+            start += size
+        # Activations right after a Linear may work in place on its output
+        # buffer, which nothing else reads.
+        for prev, layer in zip(self.layers, self.layers[1:]):
+            if isinstance(prev, Linear) and isinstance(layer, Activation):
+                layer.inplace = True
+        self._set_input_grad()
+
+    def _set_input_grad(self):
+        first = next((layer for layer in self.layers if layer._param_names), None)
+        if isinstance(first, Linear):
+            first.compute_input_grad = self.input_grad
+
+    @property
+    def dtype(self):
+        """numpy.dtype: the dtype of the parameters."""
+        return self.param_vector.dtype
+
+    @property
+    def params(self):
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def grads(self):
+        return [g for layer in self.layers for g in layer.grads]
+
+    def forward(self, X):
+        for layer in self.layers:
+            X = layer.forward(X)
+        return X
+
+    def backward(self, dY):
+        if self.input_grad != getattr(self, "_input_grad_set", None):
+            self._set_input_grad()
+            self._input_grad_set = self.input_grad
+        for layer in reversed(self.layers):
+            dY = layer.backward(dY)
+            if dY is None:  # the first Linear skipped dL/dX
+                return None
+        return dY
+
+    def zero_grad(self):
+        self.grad_vector.fill(0)
+
+    def train(self, mode=True):
+        super().train(mode)
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def get_state(self):
+        """Return ``{'layers': [state of each layer]}`` (copies)."""
+        return {"layers": [layer.get_state() for layer in self.layers]}
+
+    def set_state(self, state):
+        """Copy parameter values from a dict made by :meth:`get_state`."""
+        states = state["layers"]
+        if len(states) != len(self.layers):
+            raise ValueError(f"The state has {len(states)} layers; this network has {len(self.layers)}.")
+        for layer, s in zip(self.layers, states):
+            layer.set_state(s)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._pack()
+
+    def __repr__(self):
+        inner = ",\n".join("    " + repr(layer) for layer in self.layers)
+        return f"Sequential(\n{inner}\n)"
