@@ -1,3 +1,21 @@
-"""skbpnet."""
+"""skbpnet: fast backpropagation networks for scikit-learn, on a NumPy core you can read.
+
+Examples
+--------
+>>> import skbpnet
+>>> sorted(skbpnet.__all__)[:2]
+['BPNetClassifier', 'BPNetRegressor']
+"""
+
+from ._base import InconsistentSkbpnetVersionWarning
+from ._estimators import BPNetClassifier, BPNetRegressor
+from ._training import DivergenceWarning
 from ._version import __version__
-__all__ = ["__version__"]
+
+__all__ = [
+    "BPNetClassifier",
+    "BPNetRegressor",
+    "DivergenceWarning",
+    "InconsistentSkbpnetVersionWarning",
+    "__version__",
+]

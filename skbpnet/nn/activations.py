@@ -39,6 +39,18 @@ class Activation(Module):
     def __init__(self, *, inplace=False):
         self.inplace = bool(inplace)
 
+    def infer(self, X, *, inplace=False):
+        """Return ``f(X)`` without caching anything (prediction path, thread-safe).
+
+        With ``inplace=True`` the result is written into ``X``.
+        """
+        out = X if inplace else np.empty_like(X)
+        self._fn(X, out)
+        return out
+
+    def _fn(self, X, out):
+        raise NotImplementedError
+
     def _out_for(self, X, name="_out"):
         return X if self.inplace else self._buffer(name, X.shape, X.dtype)
 
@@ -60,6 +72,9 @@ class Identity(Activation):
     def forward(self, X):
         return X
 
+    def infer(self, X, *, inplace=False):
+        return X
+
     def backward(self, dY):
         return dY
 
@@ -78,9 +93,12 @@ class ReLU(Activation):
     array([[0., 5.]])
     """
 
+    def _fn(self, X, out):
+        np.maximum(X, 0, out=out)
+
     def forward(self, X):
         out = self._out_for(X)
-        np.maximum(X, 0, out=out)
+        self._fn(X, out)
         self._cache = out  # out > 0 exactly where X > 0
         return out
 
@@ -116,10 +134,13 @@ class LeakyReLU(Activation):
             raise ValueError(f"negative_slope must be in [0, 1); got {negative_slope!r}.")
         self.negative_slope = float(negative_slope)
 
-    def forward(self, X):
-        out = self._out_for(X)
+    def _fn(self, X, out):
         # max(x, slope * x) equals x for x > 0 and slope * x otherwise
         np.maximum(X, self.negative_slope * X, out=out)
+
+    def forward(self, X):
+        out = self._out_for(X)
+        self._fn(X, out)
         self._cache = out  # sign of out equals sign of x
         return out
 
@@ -143,9 +164,12 @@ class Tanh(Activation):
     array([3.])
     """
 
+    def _fn(self, X, out):
+        np.tanh(X, out=out)
+
     def forward(self, X):
         out = self._out_for(X)
-        np.tanh(X, out=out)
+        self._fn(X, out)
         self._cache = out
         return out
 
@@ -172,9 +196,12 @@ class Sigmoid(Activation):
     array([0. , 0.5, 1. ])
     """
 
+    def _fn(self, X, out):
+        sigmoid(X, out=out)
+
     def forward(self, X):
         out = self._out_for(X)
-        sigmoid(X, out=out)
+        self._fn(X, out)
         self._cache = out
         return out
 
@@ -209,18 +236,33 @@ class GELU(Activation):
     def __init__(self, *, inplace=False):
         super().__init__(inplace=False)
 
-    def forward(self, X):
+    def _tanh_u(self, X):
         u = X * X
         u *= 0.044715
         u += 1.0
         u *= X
         u *= self._C
-        t = np.tanh(u, out=u)
-        self._cache = (X, t)
-        out = self._buffer("_out", X.shape, X.dtype)
+        return np.tanh(u, out=u)
+
+    def _fn(self, X, out, t=None):
+        t = self._tanh_u(X) if t is None else t
         np.add(t, 1.0, out=out)
         out *= 0.5
         out *= X
+
+    def infer(self, X, *, inplace=False):
+        out = np.empty_like(X)
+        self._fn(X, out)
+        if inplace:
+            X[...] = out
+            return X
+        return out
+
+    def forward(self, X):
+        t = self._tanh_u(X)
+        self._cache = (X, t)
+        out = self._buffer("_out", X.shape, X.dtype)
+        self._fn(X, out, t)
         return out
 
     def backward(self, dY):

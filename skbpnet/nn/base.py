@@ -64,6 +64,21 @@ class Module:
         """Given dL/dY for the last forward batch, set parameter gradients and return dL/dX."""
         raise NotImplementedError
 
+    def infer(self, X):
+        """Compute the output in evaluation mode, caching nothing.
+
+        Unlike :meth:`forward`, this never touches the module's buffers, so a
+        fitted network can predict from several threads at once. The default
+        switches to evaluation mode around :meth:`forward`; the built-in
+        modules override it with a stateless version.
+        """
+        mode = self.training
+        self.train(False)
+        try:
+            return np.array(self.forward(X), copy=True)
+        finally:
+            self.train(mode)
+
     def __call__(self, X):
         return self.forward(X)
 

@@ -91,6 +91,12 @@ class Linear(Module):
         out += self.bias
         return out
 
+    def infer(self, X):
+        """Return ``X @ W + b`` as a new array, caching nothing (prediction path)."""
+        out = X @ self.weight
+        out += self.bias
+        return out
+
     def backward(self, dY):
         X = self._X
         if isinstance(X, np.ndarray):
@@ -121,6 +127,16 @@ class Dropout(Module):
     random_state : None, int, RandomState or Generator, default=None
         Source of the dropout masks.
 
+    Attributes
+    ----------
+    row_keys : ndarray of uint64 of shape (n_samples,) or None
+        When set, the mask of each row is a fixed function of its key (and
+        the column), not a draw from ``rng``. The estimators set it from a
+        hash of each sample and the epoch, so that a sample's mask does not
+        depend on which batch it lands in: a sample weight of 2 is then
+        exactly two copies of the sample. Reset it to ``None`` to draw masks
+        from ``rng``.
+
     Notes
     -----
     With the mask ``M`` (entries ``0`` or ``1 / (1 - p)``): ``Y = X * M`` and
@@ -138,28 +154,38 @@ class Dropout(Module):
     array([[1., 1.]])
     """
 
-    _transient = ("_mask", "_maskbuf", "_out", "_dX", "_noise")
+    _transient = ("_mask", "_maskbuf", "_out", "_dX", "_noise", "row_keys")
 
     def __init__(self, p=0.5, *, random_state=None):
         if not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout probability p must be in [0, 1); got {p!r}.")
         self.p = float(p)
         self.rng = as_generator(random_state)
+        self.row_keys = None
 
     def forward(self, X):
         if not self.training or self.p == 0.0:
             self._mask = None
             return X
         dtype = X.dtype
-        noise = self._buffer("_noise", X.shape, dtype)
-        self.rng.random(out=noise, dtype=dtype)
         mask = self._mask = self._buffer("_maskbuf", X.shape, dtype)
-        # mask = (noise >= p) / (1 - p), without temporaries
-        np.greater_equal(noise, self.p, out=mask, casting="unsafe")
+        keys = getattr(self, "row_keys", None)
+        if keys is not None:
+            keep = keyed_uniform_bits(keys, X.shape[1]) >= np.uint64(int(self.p * 2.0**64))
+            np.copyto(mask, keep, casting="unsafe")
+        else:
+            noise = self._buffer("_noise", X.shape, dtype)
+            self.rng.random(out=noise, dtype=dtype)
+            np.greater_equal(noise, self.p, out=mask, casting="unsafe")
+        # mask = keep / (1 - p), without temporaries
         mask *= 1.0 / (1.0 - self.p)
         out = self._buffer("_out", X.shape, dtype)
         np.multiply(X, mask, out=out)
         return out
+
+    def infer(self, X):
+        """Identity: dropout is off at prediction time."""
+        return X
 
     def backward(self, dY):
         if self._mask is None:
@@ -170,3 +196,66 @@ class Dropout(Module):
 
     def __repr__(self):
         return f"Dropout(p={self.p})"
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def splitmix64(z):
+    """The splitmix64 finaliser: a fast, well-mixed hash of uint64 values.
+
+    Parameters
+    ----------
+    z : ndarray of uint64
+        Values to hash; a new array is returned.
+
+    Returns
+    -------
+    ndarray of uint64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn.layers import splitmix64
+    >>> h = splitmix64(np.arange(3, dtype=np.uint64))
+    >>> h.dtype, len(set(h.tolist()))
+    (dtype('uint64'), 3)
+    """
+    z = np.array(z, dtype=np.uint64, copy=True)
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def keyed_uniform_bits(keys, n_cols):
+    """64 random-looking bits per (row key, column), as a counter-based generator.
+
+    Parameters
+    ----------
+    keys : ndarray of uint64 of shape (n_rows,)
+    n_cols : int
+
+    Returns
+    -------
+    ndarray of uint64 of shape (n_rows, n_cols)
+        ``splitmix64(key_i + golden * (j + 1))``: uniform over the uint64 range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn.layers import keyed_uniform_bits
+    >>> a = keyed_uniform_bits(np.array([1, 1, 2], dtype=np.uint64), 4)
+    >>> bool((a[0] == a[1]).all()), bool((a[0] == a[2]).any())
+    (True, False)
+    """
+    cols = (np.arange(1, n_cols + 1, dtype=np.uint64) * _GOLDEN)[None, :]
+    z = keys.astype(np.uint64, copy=False)[:, None] + cols
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z

@@ -84,7 +84,7 @@ class MSELoss(Loss):
     """
 
     def forward(self, scores, y, sample_weight=None):
-        y = np.asarray(y).reshape(scores.shape)
+        y = np.asarray(y, dtype=scores.dtype).reshape(scores.shape)  # float64 targets must not upcast
         diff = scores - y
         factor = self._weights(scores.shape[0], sample_weight, scores.dtype)
         self._grad = diff * factor

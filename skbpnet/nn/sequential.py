@@ -126,6 +126,26 @@ class Sequential(Module):
             X = layer.forward(X)
         return X
 
+    def infer(self, X):
+        """Evaluation-mode output as a new array, without touching any buffer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbpnet.nn import Sequential, Linear, ReLU
+        >>> net = Sequential(Linear(2, 3, random_state=0), ReLU())
+        >>> net.infer(np.ones((4, 2))).shape
+        (4, 3)
+        """
+        fresh = False  # True once X is an array that this call created
+        for layer in self.layers:
+            if isinstance(layer, Activation):
+                X = layer.infer(X, inplace=fresh)
+            else:
+                X = layer.infer(X)
+                fresh = isinstance(layer, Linear)
+        return X
+
     def backward(self, dY):
         if self.input_grad != getattr(self, "_input_grad_set", None):
             self._set_input_grad()

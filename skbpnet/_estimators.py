@@ -1,0 +1,493 @@
+"""BPNetClassifier and BPNetRegressor: scikit-learn estimators over ``skbpnet.nn``."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import column_or_1d
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from . import nn
+from ._base import _BaseBPNet, _is_stochastic
+
+_COMMON_PARAMETERS = """\
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Units of each hidden layer; ``()`` gives a linear model.
+    activation : {{'relu', 'tanh', 'logistic', 'identity', 'leaky_relu', 'gelu'}}, default='relu'
+        Activation of the hidden layers. The first four mean what they mean in
+        scikit-learn; 'leaky_relu' (slope 0.01) and 'gelu' are additions.
+        ReLU-like activations get He initialisation, the others Glorot.
+    solver : {{'adam', 'sgd', 'lbfgs'}}, default='adam'
+        'sgd' is minibatch SGD with (Nesterov) momentum, 'adam' is Adam,
+        'lbfgs' is scipy's full-batch L-BFGS-B.
+    alpha : float, default=1e-4
+        L2 penalty on the weights (not the biases), with scikit-learn's
+        scaling: ``alpha / 2 * ||W||^2`` divided by the batch's total weight.
+    batch_size : int or 'auto', default='auto'
+        Minibatch size; 'auto' is ``min(200, n_samples)``. Unused by lbfgs.
+    learning_rate : {{'constant', 'invscaling', 'adaptive', 'cosine'}}, default='constant'
+        Learning-rate schedule, for 'sgd' and (unlike scikit-learn) 'adam'
+        too. 'invscaling' sets ``learning_rate_init / (t + 1) ** power_t``
+        after each epoch, ``t`` being the samples seen; 'adaptive' divides the
+        rate by 5 whenever ``n_iter_no_change`` epochs bring no improvement of
+        ``tol``; 'cosine' anneals to 0 over ``max_iter`` epochs.
+    learning_rate_init : float, default=0.001
+        Initial learning rate.
+    power_t : float, default=0.5
+        Exponent of 'invscaling'.
+    max_iter : int, default=200
+        Maximum number of epochs (lbfgs: iterations).
+    shuffle : bool, default=True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and the dropout masks. The
+        same seed on the same data gives bitwise-identical weights.
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) below which an epoch
+        counts as no improvement.
+    verbose : bool, default=False
+        Print one line per epoch: epoch, loss, validation score, seconds.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights. Unlike scikit-learn, the
+        optimizer's state (momentum velocities, Adam moments) and the
+        learning-rate schedule continue too, so training resumes exactly.
+    momentum : float in [0, 1), default=0.9
+        Momentum of 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Nesterov momentum for 'sgd'.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the samples, stop when the
+        validation score stops improving, and restore the weights of the
+        best epoch. The hold-out is chosen by a hash of each sample's values,
+        so duplicates of a sample never straddle the split and the split does
+        not depend on row order (it is not stratified). Ignored by lbfgs and
+        by partial_fit.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of distinct samples held out for early stopping (at least 2).
+    beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
+        Decay rates of Adam's moment estimates.
+    epsilon : float, default=1e-8
+        Adam's numerical stabiliser.
+    n_iter_no_change : int, default=10
+        Epochs without improvement of ``tol`` before stopping (or, with
+        'adaptive', before dividing the learning rate).
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of lbfgs.
+    dropout : float in [0, 1), default=0.0
+        Inverted dropout on every hidden layer's output during training. A
+        sample's mask depends on its values, the epoch and the seed, not on
+        its batch. Not available with lbfgs.
+    callbacks : list of callable, default=None
+        Each is called after every epoch as ``callback(info)`` with a dict
+        (``epoch``, ``loss``, ``seconds`` and, with early stopping,
+        ``validation_score`` and ``validation_loss``); one returning True
+        stops training."""
+
+_COMMON_ATTRIBUTES = """\
+    loss_ : float
+        Training loss of the last epoch (penalty included).
+    best_loss_ : float or None
+        Lowest training loss; None with early stopping.
+    loss_curve_ : list of float
+        Training loss of every epoch (lbfgs: every iteration).
+    validation_scores_ : list of float or None
+        Validation score of every epoch with early stopping, else None.
+    validation_loss_curve_ : list of float or None
+        Validation loss of every epoch with early stopping, else None
+        (scikit-learn has no such attribute).
+    best_validation_score_ : float or None
+        Best validation score with early stopping, else None.
+    t_ : int
+        Number of training samples seen.
+    coefs_ : list of ndarray
+        ``coefs_[i]`` has shape (units of layer i, units of layer i + 1).
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` has shape (units of layer i + 1,).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string column names.
+    n_iter_ : int
+        Epochs (lbfgs: iterations) run by the last call to fit or partial_fit.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+    out_activation_ : str
+        Output activation."""
+
+
+class BPNetClassifier(ClassifierMixin, _BaseBPNet):
+    __doc__ = """Multi-layer perceptron classifier trained by backpropagation.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
+    the same parameters mean the same things, and the fitted attributes have
+    the same names. On top: float32 training end to end, dropout, class
+    weights, more activations, a cosine schedule, callbacks, a validation
+    loss curve, warm starts that keep the optimizer's state, and a training
+    loop several times faster.
+
+    Binary and multilabel targets use one sigmoid output per label with
+    binary cross-entropy; multiclass targets use a softmax output with
+    cross-entropy.
+
+    Parameters
+    ----------
+{params}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``. 'balanced'
+        uses ``n_samples / (n_classes * np.bincount(y))``; it is refused by
+        partial_fit, which sees one chunk at a time (pass a dict instead).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (for multilabel targets, ``arange(n_labels)``).
+{attrs}
+
+    See Also
+    --------
+    BPNetRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's implementation.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skbpnet import BPNetClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    >>> clf = BPNetClassifier(hidden_layer_sizes=(64,), learning_rate_init=0.01,
+    ...                       max_iter=20, random_state=0)
+    >>> clf = clf.fit(X_train, y_train)
+    >>> clf.score(X_test, y_test) > 0.95
+    True
+    >>> clf.predict_proba(X_test[:1]).shape
+    (1, 10)
+    """.format(params=_COMMON_PARAMETERS, attrs=_COMMON_ATTRIBUTES)
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        class_weight=None,
+        callbacks=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
+            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, callbacks=callbacks,
+        )
+        self.class_weight = class_weight
+
+    # -- targets ----------------------------------------------------------------------
+    def _encode_y(self, y, continuing, incremental, classes):
+        name = type(self).__name__
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        kind = type_of_target(y)
+        if kind == "multilabel-indicator":
+            labels = np.arange(y.shape[1])
+            if continuing and not (self._multilabel and np.array_equal(labels, self.classes_)):
+                raise ValueError(f"{name} was fitted on other targets; y has {y.shape[1]} labels.")
+            self._multilabel, self.classes_ = True, labels
+            return np.asarray(y, dtype=np.float64), y.shape[1]
+        if y.ndim != 1:
+            raise ValueError(f"{name} does not support multiclass-multioutput targets ({kind}).")
+        if continuing:
+            if self._multilabel:
+                raise ValueError(f"{name} was fitted on multilabel targets; y is {kind}.")
+            labels = self.classes_
+        elif incremental:
+            if classes is None:
+                raise ValueError(
+                    f"classes must be passed on the first call to {name}.partial_fit: the "
+                    f"network's output layer needs every class from the start."
+                )
+            labels = np.unique(np.asarray(classes))
+        else:
+            labels = np.unique(y)
+        unknown = np.setdiff1d(np.unique(y), labels)
+        if unknown.size:
+            where = "classes given to the first partial_fit" if incremental else "previous fit"
+            raise ValueError(
+                f"y contains labels {unknown.tolist()} that are not in the {where}: "
+                f"{labels.tolist()}."
+                + ("" if incremental else " warm_start needs the same classes; set "
+                   "warm_start=False to start again.")
+            )
+        if continuing and not incremental and not np.array_equal(np.unique(y), labels):
+            raise ValueError(
+                f"warm_start can only be used where y has the same classes as in the previous "
+                f"call to fit. Previously got {labels.tolist()}, y has {np.unique(y).tolist()}."
+            )
+        if len(labels) < 2:
+            raise ValueError(
+                f"{name} needs samples of at least 2 classes in the data, but the data "
+                f"contains only one class: {labels[0]!r}."
+            )
+        self._multilabel, self.classes_ = False, labels
+        index = np.searchsorted(labels, y)
+        if len(labels) == 2:
+            return index.astype(np.float64).reshape(-1, 1), 1
+        return index, len(labels)
+
+    def _sample_weight(self, X, y, sample_weight):
+        sw = super()._sample_weight(X, y, sample_weight)
+        if self.class_weight is None:
+            return sw
+        cw = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+        sw = cw if sw is None else sw * cw
+        if not sw.sum() > 0:
+            raise ValueError("class_weight and sample_weight leave every sample with zero weight.")
+        return sw
+
+    def _make_loss(self):
+        if self._multilabel or len(self.classes_) == 2:
+            return nn.SigmoidBinaryCrossEntropyLoss()
+        return nn.SoftmaxCrossEntropyLoss()
+
+    def _out_activation(self, n_outputs):
+        return "logistic" if self._multilabel or n_outputs == 1 else "softmax"
+
+    def _score_encoded(self, scores, y, sw):
+        if scores.shape[1] > 1 and not self._multilabel:
+            return accuracy_score(y, scores.argmax(axis=1), sample_weight=sw)
+        return accuracy_score(y.astype(int), (scores > 0).astype(int), sample_weight=sw)
+
+    # -- public API -------------------------------------------------------------------
+    @available_if(_is_stochastic)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Target labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that can ever appear; required on the first call
+            (unless y is a label indicator matrix), ignored afterwards.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' needs the class counts of all the data, which "
+                "partial_fit never sees; pass a dict, for example from "
+                "sklearn.utils.class_weight.compute_class_weight."
+            )
+        return self._partial_fit(X, y, sample_weight, classes)
+
+    def decision_function(self, X):
+        """Raw output scores (logits) of the network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            1-D for binary targets, like scikit-learn's linear classifiers.
+        """
+        scores = self._decision(X)
+        return scores.ravel() if scores.shape[1] == 1 and not self._multilabel else scores
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels (a 0/1 indicator matrix for multilabel targets).
+        """
+        scores = self._decision(X)
+        if self._multilabel:
+            return (scores > 0).astype(int)
+        if scores.shape[1] == 1:
+            return self.classes_[(scores[:, 0] > 0).astype(int)]
+        return self.classes_[scores.argmax(axis=1)]
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; for multilabel targets
+            the probability of each label.
+        """
+        log_proba = self.predict_log_proba(X)
+        # Floor at the smallest normal number, so that log(predict_proba) stays
+        # finite wherever predict_log_proba is.
+        np.maximum(log_proba, np.log(np.finfo(log_proba.dtype).tiny), out=log_proba)
+        return np.exp(log_proba, out=log_proba)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, computed stably from the scores.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))`` without underflow to ``-inf``.
+        """
+        s = self._decision(X)
+        if self._multilabel:
+            return -np.logaddexp(0, -s)  # log sigmoid(s)
+        if s.shape[1] == 1:
+            return -np.logaddexp(0, np.hstack([s, -s]))  # log(1 - p), log p
+        shifted = s - s.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class BPNetRegressor(RegressorMixin, _BaseBPNet):
+    __doc__ = """Multi-layer perceptron regressor trained by backpropagation.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`
+    with the squared error loss (half the squared error, summed over outputs
+    and averaged over samples), with the additions of
+    :class:`BPNetClassifier`. Single- and multi-output targets.
+
+    Parameters
+    ----------
+{params}
+
+    Attributes
+    ----------
+{attrs}
+
+    See Also
+    --------
+    BPNetClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's implementation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet import BPNetRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(500, 2))
+    >>> y = X[:, 0] ** 2 + X[:, 1]
+    >>> reg = BPNetRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01,
+    ...                      max_iter=300, random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.95
+    True
+    """.format(params=_COMMON_PARAMETERS, attrs=_COMMON_ATTRIBUTES)
+
+    def _encode_y(self, y, continuing, incremental, classes):
+        y = np.asarray(y, dtype=np.float64)
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        if continuing and y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} outputs, but {type(self).__name__} was fitted with "
+                f"{self.n_outputs_}. Set warm_start=False to start a new network."
+            )
+        return y2, y2.shape[1]
+
+    def _make_loss(self):
+        return nn.MSELoss()
+
+    def _out_activation(self, n_outputs):
+        return "identity"
+
+    def _score_encoded(self, scores, y, sw):
+        return r2_score(y, scores, sample_weight=sw)
+
+    @available_if(_is_stochastic)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._partial_fit(X, y, sample_weight)
+
+    def predict(self, X):
+        """Predict target values.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions; 1-D when the model has one output.
+        """
+        scores = self._decision(X)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

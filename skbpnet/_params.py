@@ -1,0 +1,123 @@
+"""Validation of the estimators' hyperparameters, with messages that name them."""
+
+import numbers
+
+import numpy as np
+
+from .nn import ACTIVATIONS, SCHEDULES
+
+SOLVERS = ("sgd", "adam", "lbfgs")
+
+
+def _real(lo=None, hi=None, lo_open=False, hi_open=False, allow_inf=False):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or np.isnan(v):
+            return False
+        if np.isinf(v) and not allow_inf:
+            return False
+        if lo is not None and (v < lo or (lo_open and v == lo)):
+            return False
+        if hi is not None and (v > hi or (hi_open and v == hi)):
+            return False
+        return True
+
+    lo_s = "(" if lo_open else "["
+    hi_s = ")" if hi_open else "]"
+    text = f"a number in {lo_s}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{hi_s}"
+    return check, text
+
+
+def _int(lo, allow_inf=False):
+    def check(v):
+        if allow_inf and isinstance(v, numbers.Real) and v == np.inf:
+            return True
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= lo
+
+    return check, f"an integer >= {lo}" + (" or numpy.inf" if allow_inf else "")
+
+
+def _options(*options):
+    return (lambda v: isinstance(v, str) and v in options), f"one of {list(options)}"
+
+
+_BOOL = (lambda v: isinstance(v, (bool, np.bool_)), "True or False")
+
+_CONSTRAINTS = {
+    "activation": _options(*ACTIVATIONS),
+    "solver": _options(*SOLVERS),
+    "alpha": _real(0),
+    "learning_rate": _options(*SCHEDULES),
+    "learning_rate_init": _real(0, lo_open=True),
+    "power_t": _real(0),
+    "max_iter": _int(1),
+    "shuffle": _BOOL,
+    "tol": _real(0),
+    "warm_start": _BOOL,
+    "momentum": _real(0, 1, hi_open=True),
+    "nesterovs_momentum": _BOOL,
+    "early_stopping": _BOOL,
+    "validation_fraction": _real(0, 1, lo_open=True, hi_open=True),
+    "beta_1": _real(0, 1, hi_open=True),
+    "beta_2": _real(0, 1, hi_open=True),
+    "epsilon": _real(0, lo_open=True),
+    "n_iter_no_change": _int(1, allow_inf=True),
+    "max_fun": _int(1),
+    "dropout": _real(0, 1, hi_open=True),
+}
+
+
+def validate_params(est):
+    """Raise a ValueError naming the first invalid hyperparameter of ``est``."""
+    name = type(est).__name__
+    params = est.get_params(deep=False)
+    for key, (check, text) in _CONSTRAINTS.items():
+        if key in params and not check(params[key]):
+            raise ValueError(f"The '{key}' parameter of {name} must be {text}; got {params[key]!r}.")
+    hidden = params["hidden_layer_sizes"]
+    sizes = [hidden] if isinstance(hidden, numbers.Integral) else hidden
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
+    ):
+        raise ValueError(
+            f"The 'hidden_layer_sizes' parameter of {name} must be a positive integer or a "
+            f"sequence of positive integers; got {hidden!r}."
+        )
+    bs = params["batch_size"]
+    if not (bs == "auto" if isinstance(bs, str) else _int(1)[0](bs)):
+        raise ValueError(
+            f"The 'batch_size' parameter of {name} must be 'auto' or an integer >= 1; got {bs!r}."
+        )
+    verbose = params["verbose"]
+    if not isinstance(verbose, (bool, numbers.Integral, np.bool_)):
+        raise ValueError(f"The 'verbose' parameter of {name} must be a bool or an int; got {verbose!r}.")
+    callbacks = params.get("callbacks")
+    if callbacks is not None and (
+        isinstance(callbacks, (str, bytes)) or not all(callable(cb) for cb in _as_list(callbacks))
+    ):
+        raise ValueError(
+            f"The 'callbacks' parameter of {name} must be None or a list of callables; "
+            f"got {callbacks!r}."
+        )
+    cw = params.get("class_weight")
+    if cw is not None and not (cw == "balanced" if isinstance(cw, str) else isinstance(cw, dict)):
+        raise ValueError(
+            f"The 'class_weight' parameter of {name} must be None, 'balanced' or a dict "
+            f"mapping classes to weights; got {cw!r}."
+        )
+    if params["solver"] == "lbfgs" and params.get("dropout", 0) > 0:
+        raise ValueError(
+            f"{name} cannot combine solver='lbfgs' with dropout={params['dropout']}: L-BFGS "
+            f"needs a deterministic objective. Use solver='adam' or 'sgd', or dropout=0."
+        )
+    return [int(s) for s in sizes]
+
+
+def _as_list(callbacks):
+    try:
+        return list(callbacks)
+    except TypeError:
+        return [callbacks]

@@ -1,0 +1,31 @@
+"""scikit-learn's estimator checks, for both estimators in several configurations.
+
+Nothing is marked as an expected failure.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skbpnet import BPNetClassifier, BPNetRegressor
+
+CONFIGS = [
+    {},
+    {"solver": "adam", "learning_rate_init": 0.01},
+    {"solver": "sgd", "learning_rate_init": 0.01},
+    {"solver": "lbfgs"},
+    {"early_stopping": True, "learning_rate_init": 0.01},
+    {"dropout": 0.2},
+]
+
+ESTIMATORS = [cls(**params) for params in CONFIGS for cls in (BPNetClassifier, BPNetRegressor)]
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: {})
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_configs_are_distinct():
+    # Each configuration must differ from the defaults, or the matrix tests less than it says.
+    reprs = {repr(est) for est in ESTIMATORS}
+    assert len(reprs) == len(ESTIMATORS)
