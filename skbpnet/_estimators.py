@@ -59,7 +59,10 @@ _COMMON_PARAMETERS = """\
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the samples, stop when the
         validation score stops improving, and restore the weights of the
-        best epoch. The hold-out is chosen by a hash of each sample's values,
+        best epoch. An epoch counts as an improvement when the validation
+        score rises by ``tol`` or the validation loss falls by ``tol`` (the
+        loss keeps moving while an accuracy on few samples sits still).
+        The hold-out is chosen by a hash of each sample's values,
         so duplicates of a sample never straddle the split and the split does
         not depend on row order (it is not stratified). Ignored by lbfgs and
         by partial_fit.
@@ -365,14 +368,17 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
             Probabilities in the order of ``classes_``; for multilabel targets
             the probability of each label.
         """
-        log_proba = self.predict_log_proba(X)
-        # Floor at the smallest normal number, so that log(predict_proba) stays
-        # finite wherever predict_log_proba is.
-        np.maximum(log_proba, np.log(np.finfo(log_proba.dtype).tiny), out=log_proba)
-        return np.exp(log_proba, out=log_proba)
+        s = self._decision(X)
+        if s.shape[1] > 1 and not self._multilabel:
+            return nn.losses.softmax(s)
+        # Keep sigmoid probabilities strictly inside (0, 1), as probabilities
+        # of a label should be, even where the score saturates the sigmoid.
+        eps = np.finfo(s.dtype).eps
+        p = np.clip(nn.activations.sigmoid(s), eps, 1.0 - eps)
+        return p if self._multilabel else np.hstack([1.0 - p, p])
 
     def predict_log_proba(self, X):
-        """Logarithm of the class probabilities, computed stably from the scores.
+        """Logarithm of the class probabilities: ``log(predict_proba(X))``.
 
         Parameters
         ----------
@@ -382,15 +388,10 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))`` without underflow to ``-inf``.
+            Log-probabilities; ``-inf`` where a probability underflows to 0.
         """
-        s = self._decision(X)
-        if self._multilabel:
-            return -np.logaddexp(0, -s)  # log sigmoid(s)
-        if s.shape[1] == 1:
-            return -np.logaddexp(0, np.hstack([s, -s]))  # log(1 - p), log p
-        shifted = s - s.max(axis=1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

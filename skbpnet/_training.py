@@ -237,10 +237,16 @@ class Trainer:
         history["validation_scores"].append(val_score)
         history["validation_loss_curve"].append(val_loss)
         info["validation_score"], info["validation_loss"] = val_score, val_loss
-        improved = not val_score < history["best_validation_score"] + self.tol
-        if val_score > history["best_validation_score"]:
+        best_score = history["best_validation_score"]
+        best_loss = history.get("best_validation_loss", np.inf)
+        # Accuracy moves in steps of 1 / n_val: a small validation set can sit
+        # on one value for many epochs while the model still improves. So a
+        # falling validation loss also counts as progress.
+        improved = val_score >= best_score + self.tol or val_loss <= best_loss - self.tol
+        if val_score > best_score or (val_score == best_score and val_loss < best_loss):
             history["best_validation_score"] = val_score
             best.take(self.net, self.optimizer)
+        history["best_validation_loss"] = min(best_loss, val_loss)
         return improved
 
 

@@ -13,7 +13,7 @@ CONFIGS = [
     {"solver": "adam", "learning_rate_init": 0.01},
     {"solver": "sgd", "learning_rate_init": 0.01},
     {"solver": "lbfgs"},
-    {"early_stopping": True, "learning_rate_init": 0.01},
+    {"early_stopping": True, "validation_fraction": 0.2},
     {"dropout": 0.2},
 ]
 
