@@ -83,7 +83,9 @@ _COMMON_PARAMETERS = """\
         its batch. Not available with lbfgs.
     callbacks : list of callable, default=None
         Each is called after every epoch as ``callback(info)`` with a dict
-        (``epoch``, ``loss``, ``seconds`` and, with early stopping,
+        (``epoch``, ``loss``, ``seconds``, ``network``: the
+        :class:`skbpnet.nn.Sequential` being trained, whose ``infer(X)``
+        gives raw output scores, and with early stopping
         ``validation_score`` and ``validation_loss``); one returning True
         stops training."""
 

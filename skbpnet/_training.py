@@ -187,7 +187,7 @@ class Trainer:
                 status["n_samples_seen"] += n
                 history["n_epochs"] += 1
                 history["loss_curve"].append(epoch_loss)
-                info = {"epoch": history["n_epochs"], "loss": epoch_loss}
+                info = {"epoch": history["n_epochs"], "loss": epoch_loss, "network": net}
                 improved = self._record(history, info, validation, best)
                 info["seconds"] = time.perf_counter() - tic
                 good.take(net, opt)
