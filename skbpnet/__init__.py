@@ -9,6 +9,7 @@ Examples
 
 from ._base import InconsistentSkbpnetVersionWarning
 from ._estimators import BPNetClassifier, BPNetRegressor
+from ._persistence import ModelFileError, load, save
 from ._training import DivergenceWarning
 from ._version import __version__
 
@@ -17,5 +18,6 @@ __all__ = [
     "BPNetRegressor",
     "DivergenceWarning",
     "InconsistentSkbpnetVersionWarning",
+    "ModelFileError", "load", "save",
     "__version__",
 ]

@@ -23,6 +23,16 @@ _RELU_LIKE = ("relu", "leaky_relu", "gelu")
 class _BaseBPNet(BaseEstimator):
     """Everything the classifier and the regressor share."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The estimators live in the private module skbpnet._estimators but are
+        # public as skbpnet.BPNetClassifier and skbpnet.BPNetRegressor. Naming
+        # that path makes pickle, joblib and skops files refer to it: files
+        # survive a move between private modules, and
+        # skops.io.get_untrusted_types lists no private path.
+        if cls.__module__ == "skbpnet._estimators":
+            cls.__module__ = "skbpnet"
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -198,8 +208,10 @@ class _BaseBPNet(BaseEstimator):
             if X.dtype != dtype:
                 X = X.astype(dtype)
             # Work on copies: the estimator changes only if training ends well.
-            net, opt, schedule = copy.deepcopy((self._net, self._optimizer, self._schedule))
-            rng = self._rng
+            # The generator too: shuffling advances it, and a failed call must not.
+            net, opt, schedule, rng = copy.deepcopy(
+                (self._net, self._optimizer, self._schedule, self._rng)
+            )
             history = copy.deepcopy(self._history)
         else:
             dtype = X.dtype
@@ -223,6 +235,8 @@ class _BaseBPNet(BaseEstimator):
             status = self._run_stochastic(net, loss, opt, schedule, rng, X, y, sw, history,
                                           incremental)
         self._report(status, continuing, incremental)
+        if continuing and status["n_iter"] == 0:
+            rng = self._rng  # nothing of this call was kept (divergence): nor its shuffling
 
         # Commit: from here on nothing can fail.
         net.eval()

@@ -12,6 +12,7 @@ import time
 import warnings
 
 import numpy as np
+from scipy import sparse
 
 from .nn.layers import Dropout, splitmix64
 
@@ -34,10 +35,21 @@ def row_hashes(X):
 
     Values are hashed as float64 with ``-0.0`` folded into ``0.0``, so the
     hash does not depend on the dtype or on where the row sits in ``X``.
-    Rows are processed in blocks; there is no Python loop over samples.
+    Dense rows are processed in blocks, sparse ones from their stored values
+    alone (never densified); there is no Python loop over samples.
     """
     n, d = X.shape
     keys = np.random.default_rng(0x5B9).integers(1, 2**63, size=d, dtype=np.uint64) | np.uint64(1)
+    if sparse.issparse(X):
+        # Same hash from the stored values alone (a zero adds 0): O(nnz) memory,
+        # where densifying even one block of 4096 rows can take gigabytes.
+        X = X.tocsr()
+        if not X.has_canonical_format:  # duplicate entries are summed, as dense
+            X = X.copy()
+            X.sum_duplicates()
+        bits = (np.asarray(X.data, dtype=np.float64) + 0.0).view(np.uint64)
+        sums = np.concatenate([np.zeros(1, np.uint64), np.cumsum(bits * keys[X.indices])])
+        return splitmix64(sums[X.indptr[1:]] - sums[X.indptr[:-1]])  # wraps mod 2**64
     out = np.empty(n, dtype=np.uint64)
     for start in range(0, n, _CHUNK):
         block = X[start : start + _CHUNK]
@@ -116,13 +128,11 @@ class Trainer:
         net, loss, opt = self.net, self.loss, self.optimizer
         n = X.shape[0]
         bs = self.batch_size
-        dense = isinstance(X, np.ndarray)
         order = self.rng.permutation(n) if self.shuffle else None
         pv, gv, k = net.param_vector, net.grad_vector, net.n_penalized
         params, grads = [pv[:k], pv[k:]], [gv[:k], gv[k:]]
         salts = [splitmix64(np.uint64(self.dropout_seed * 1_000_003 + epoch * 7919 + i))
                  for i in range(len(self.dropouts))]
-        xbuf = np.empty((min(bs, n),) + X.shape[1:], X.dtype) if (dense and order is not None) else None
         net.train(True)
         net.input_grad = False
         total = 0.0
@@ -133,7 +143,9 @@ class Trainer:
                 Xb = X[idx]
             else:
                 idx = order[start:stop]
-                Xb = np.take(X, idx, axis=0, out=xbuf[: stop - start]) if dense else X[idx]
+                # One gather per batch. (np.take with out= is several times
+                # slower than plain fancy indexing, which allocates.)
+                Xb = X[idx]
             yb = y[idx]
             if sample_weight is None:
                 swb, sw_sum = None, stop - start
