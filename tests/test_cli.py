@@ -82,3 +82,19 @@ def test_console_script_runs_as_module():
     res = subprocess.run([sys.executable, "-m", "skbpnet", "--help"], capture_output=True,
                          text=True, check=True)
     assert "mnist" in res.stdout and "digits" in res.stdout
+
+
+def test_safe_format_from_the_command(tmp_path):
+    import skbpnet
+
+    out = io.StringIO()
+    model = tmp_path / "digits.skbpnet"
+    main(["digits", "--epochs", "3", "--output", str(model), "--format", "safe", "--quiet"],
+         out=out)
+    assert "(safe)" in out.getvalue()
+    clf = skbpnet.load(model)  # a joblib file would be refused here
+    X = np.random.default_rng(0).random((5, 64)).astype(np.float32)
+    np.save(tmp_path / "x.npy", X)
+    pred_out = io.StringIO()
+    main(["predict", str(model), str(tmp_path / "x.npy")], out=pred_out)
+    assert [int(v) for v in pred_out.getvalue().split()] == clf.predict(X).tolist()
