@@ -143,6 +143,29 @@ class _BaseBPNet(BaseEstimator):
             return nn.CosineLR(lr, self.max_iter)
         return nn.SCHEDULES[name](lr)
 
+    def _updated_optimizer(self, opt):
+        """The continued optimizer, with any setting changed since the last fit applied.
+
+        Its state (velocities, moments) carries over while the solver stays the
+        same; a new solver starts with fresh state.
+        """
+        fresh = self._make_optimizer()
+        if type(fresh) is not type(opt):
+            return fresh
+        for name in ("momentum", "nesterov", "beta_1", "beta_2", "epsilon"):
+            if hasattr(fresh, name):
+                setattr(opt, name, getattr(fresh, name))
+        return opt
+
+    def _updated_schedule(self, schedule):
+        """The continued schedule, or a new one if its settings changed since the last fit."""
+        fresh = self._make_schedule()
+        settings = ("learning_rate_init", "power_t", "total_epochs", "eta_min")
+        same = type(fresh) is type(schedule) and all(
+            getattr(fresh, k, None) == getattr(schedule, k, None) for k in settings
+        )
+        return schedule if same else fresh
+
     def _architecture(self, hidden):
         return (tuple(hidden), self.activation, float(self.dropout), self.n_features_in_)
 
@@ -212,6 +235,7 @@ class _BaseBPNet(BaseEstimator):
             net, opt, schedule, rng = copy.deepcopy(
                 (self._net, self._optimizer, self._schedule, self._rng)
             )
+            opt, schedule = self._updated_optimizer(opt), self._updated_schedule(schedule)
             history = copy.deepcopy(self._history)
         else:
             dtype = X.dtype

@@ -52,6 +52,8 @@ _COMMON_PARAMETERS = """\
         Continue from the previous fit's weights. Unlike scikit-learn, the
         optimizer's state (momentum velocities, Adam moments) and the
         learning-rate schedule continue too, so training resumes exactly.
+        Settings changed in between (learning rate, schedule, momentum, Adam's
+        betas) take effect; a changed solver starts with fresh state.
     momentum : float in [0, 1), default=0.9
         Momentum of 'sgd'.
     nesterovs_momentum : bool, default=True
