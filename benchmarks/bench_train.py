@@ -429,6 +429,47 @@ def time_to_98_mlp(data, dtype, target=0.98, max_epochs=20):
                 total_seconds=train, n_epochs=len(curve), final=curve[-1], curve=curve)
 
 
+def time_to_98_torch(data, target=0.98, max_epochs=20):
+    """PyTorch CPU, the same network and optimizer as the MLP contestants, float32."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    nn = torch.nn
+    X, y = torch.from_numpy(data["X32"]), torch.from_numpy(data["y"].astype(np.int64))
+    X_test, y_test = torch.from_numpy(data["X_test32"]), data["y_test"]
+    model = nn.Sequential(nn.Linear(X.shape[1], HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
+    weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
+    biases = [p for n, p in model.named_parameters() if n.endswith("bias")]
+    opt = torch.optim.SGD([{"params": weights, "weight_decay": 1e-4 / 128},
+                           {"params": biases, "weight_decay": 0.0}],
+                          lr=0.1, momentum=0.9, nesterov=True)
+    crit = nn.CrossEntropyLoss()
+    train, curve, reached = 0.0, [], None
+    for epoch in range(1, max_epochs + 1):
+        tic = time.perf_counter()
+        model.train()
+        perm = torch.randperm(X.shape[0])
+        for start in range(0, X.shape[0], 128):
+            idx = perm[start:start + 128]
+            opt.zero_grad(set_to_none=True)
+            crit(model(X[idx]), y[idx]).backward()
+            opt.step()
+        train += time.perf_counter() - tic
+        with torch.no_grad():
+            acc = float(np.mean(model(X_test).argmax(1).numpy() == y_test))
+        curve.append(acc)
+        if acc >= target:
+            reached = epoch
+            break
+    name = (f"torch sgd lr 0.1 constant mom 0.9 nesterov wd 1e-4/128 batch 128 float32, "
+            f"max {max_epochs} epochs")
+    return dict(name=name, epochs=reached, seconds=train if reached else None,
+                total_seconds=train, n_epochs=len(curve), final=curve[-1], curve=curve)
+
+
 def section_time_to_98(data):
     res = []
     log("time-to-98: BPNet32")
@@ -437,6 +478,8 @@ def section_time_to_98(data):
     res.append(time_to_98_mlp(data, np.float64))
     log("time-to-98: MLP32")
     res.append(time_to_98_mlp(data, np.float32))
+    log("time-to-98: torch")
+    torch_res = time_to_98_torch(data)
     rows = []
     for r in res:
         rows.append([r["name"], "-" if r["epochs"] is None else r["epochs"],
@@ -451,6 +494,11 @@ def section_time_to_98(data):
         print(f"# {r['name'].split()[0]} accuracy per epoch: "
               + " ".join(f"{a:.4f}" for a in r["curve"]))
     mlp_best = [r["seconds"] for r in res[1:] if r["seconds"] is not None]
+    if torch_res is not None:
+        print(f"# torch: {torch_res['epochs']} epochs, {torch_res['total_seconds']:.2f} s to "
+              f"98%, accuracy per epoch: " + " ".join(f"{a:.4f}" for a in torch_res["curve"]))
+        if res[0]["seconds"] is not None and torch_res["seconds"] is not None:
+            print(f"# BPNet32 / torch time to 98%: {res[0]['seconds'] / torch_res['seconds']:.3f}")
     if res[0]["seconds"] is not None and mlp_best:
         print(f"# BPNet32 / best MLP time to 98%: {res[0]['seconds'] / min(mlp_best):.3f}")
     elif res[0]["seconds"] is not None:
