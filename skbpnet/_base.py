@@ -164,6 +164,8 @@ class _BaseBPNet(BaseEstimator):
         same = type(fresh) is type(schedule) and all(
             getattr(fresh, k, None) == getattr(schedule, k, None) for k in settings
         )
+        if same and isinstance(schedule, nn.CosineLR) and schedule.epochs_done >= schedule.total_epochs:
+            return fresh  # a cosine schedule that has run its course restarts (SGDR)
         return schedule if same else fresh
 
     def _architecture(self, hidden):

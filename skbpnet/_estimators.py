@@ -31,7 +31,8 @@ _COMMON_PARAMETERS = """\
         too. 'invscaling' sets ``learning_rate_init / (t + 1) ** power_t``
         after each epoch, ``t`` being the samples seen; 'adaptive' divides the
         rate by 5 whenever ``n_iter_no_change`` epochs bring no improvement of
-        ``tol``; 'cosine' anneals to 0 over ``max_iter`` epochs.
+        ``tol``; 'cosine' anneals to 0 over ``max_iter`` epochs, and
+        restarts when warm_start or partial_fit continues past them.
     learning_rate_init : float, default=0.001
         Initial learning rate.
     power_t : float, default=0.5

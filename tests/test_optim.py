@@ -363,17 +363,40 @@ def test_adaptive_divides_by_five_and_stops_below_1e_6():
 
 
 def test_cosine_endpoints():
+    # The schedule counts its own epochs (the epoch argument is not used), so a
+    # schedule started mid-training anneals over its full length.
     s = CosineLR(0.1, total_epochs=10, eta_min=0.001)
     assert s.learning_rate == 0.1
-    assert s.epoch_end(0, 0) == pytest.approx(0.1, rel=1e-15)
-    assert s.epoch_end(5, 0) == pytest.approx((0.1 + 0.001) / 2, rel=1e-14)
-    assert s.epoch_end(10, 0) == pytest.approx(0.001, rel=1e-12)
-    assert s.epoch_end(25, 0) == pytest.approx(0.001, rel=1e-12)  # stays at eta_min
+    rates = [s.epoch_end(999, 0) for _ in range(12)]
     e3 = 0.001 + 0.5 * 0.099 * (1 + math.cos(math.pi * 0.3))
-    assert s.epoch_end(3, 0) == pytest.approx(e3, rel=1e-14)
-    rates = [CosineLR(1.0, total_epochs=20).epoch_end(e, 0) for e in range(21)]
+    assert rates[2] == pytest.approx(e3, rel=1e-14)
+    assert rates[4] == pytest.approx((0.1 + 0.001) / 2, rel=1e-14)
+    assert rates[9] == pytest.approx(0.001, rel=1e-12)
+    assert rates[11] == pytest.approx(0.001, rel=1e-12)  # stays at eta_min
+    assert s.epochs_done == 12
+    rates = [CosineLR(1.0, total_epochs=20)]
+    sched = rates.pop()
+    rates = [sched.epoch_end(e, 0) for e in range(20)]
     assert all(a > b for a, b in zip(rates, rates[1:]))  # strictly decreasing
     assert rates[-1] == pytest.approx(0.0, abs=1e-16)
+
+
+def test_cosine_restarts_when_a_warm_start_continues_past_it():
+    from sklearn.datasets import load_digits
+
+    from skbpnet import BPNetClassifier
+
+    X, y = load_digits(return_X_y=True)
+    clf = BPNetClassifier(hidden_layer_sizes=(16,), solver="sgd", learning_rate="cosine",
+                          learning_rate_init=0.05, max_iter=3, random_state=0)
+    with pytest.warns(Warning):
+        clf.fit(X / 16, y)
+    assert clf._schedule.learning_rate == pytest.approx(0.0, abs=1e-15)
+    before = clf.coefs_[0].copy()
+    with pytest.warns(Warning):
+        clf.set_params(warm_start=True).fit(X / 16, y)
+    assert clf._schedule.epochs_done == 3
+    assert not np.array_equal(before, clf.coefs_[0])  # it trained again
 
 
 def test_schedule_names():

@@ -109,7 +109,7 @@ class CosineLR(Schedule):
     """Cosine annealing from ``learning_rate_init`` to ``eta_min`` over ``total_epochs``.
 
     ``lr = eta_min + (learning_rate_init - eta_min) (1 + cos(pi e / T)) / 2``
-    after epoch ``e`` of ``T``; it stays at ``eta_min`` after ``T``.
+    after its ``e``-th epoch of ``T``; it stays at ``eta_min`` after ``T``.
 
     Parameters
     ----------
@@ -132,9 +132,13 @@ class CosineLR(Schedule):
             raise ValueError(f"total_epochs must be a positive integer; got {total_epochs!r}.")
         self.total_epochs = int(total_epochs)
         self.eta_min = float(eta_min)
+        self.epochs_done = 0
 
     def epoch_end(self, epoch, n_samples_seen):
-        frac = min(epoch, self.total_epochs) / self.total_epochs
+        # Counts its own epochs, so a schedule started mid-training (a warm
+        # restart) anneals over its full length.
+        self.epochs_done += 1
+        frac = min(self.epochs_done, self.total_epochs) / self.total_epochs
         span = self.learning_rate_init - self.eta_min
         self.learning_rate = self.eta_min + 0.5 * span * (1.0 + math.cos(math.pi * frac))
         return self.learning_rate
