@@ -125,9 +125,7 @@ class Trainer:
     # -- one epoch -----------------------------------------------------------------
     def run_epoch(self, X, y, sample_weight, epoch, hashes=None):
         """One pass over (X, y) in minibatches; returns the mean loss or nan on divergence."""
-        net, loss, opt = self.net, self.loss, self.optimizer
-        n = X.shape[0]
-        bs = self.batch_size
+        net, n, bs = self.net, X.shape[0], self.batch_size
         order = self.rng.permutation(n) if self.shuffle else None
         pv, gv, k = net.param_vector, net.grad_vector, net.n_penalized
         params, grads = [pv[:k], pv[k:]], [gv[:k], gv[k:]]
@@ -136,38 +134,48 @@ class Trainer:
         net.train(True)
         net.input_grad = False
         total = 0.0
-        for start in range(0, n, bs):
-            stop = min(start + bs, n)
-            if order is None:
-                idx = slice(start, stop)
-                Xb = X[idx]
-            else:
-                idx = order[start:stop]
-                # One gather per batch. (np.take with out= is several times
-                # slower than plain fancy indexing, which allocates.)
-                Xb = X[idx]
-            yb = y[idx]
-            if sample_weight is None:
-                swb, sw_sum = None, stop - start
-            else:
-                swb = sample_weight[idx]
-                sw_sum = float(swb.sum())
-                if sw_sum <= 0:
-                    continue  # a batch of zero-weight samples teaches nothing
-            for drop, salt in zip(self.dropouts, salts):
-                drop.row_keys = hashes[idx] ^ salt
-            value = loss.forward(net.forward(Xb), yb, swb)
-            if self.alpha:
-                w = pv[:k]
-                value += 0.5 * self.alpha * float(np.dot(w, w)) / sw_sum
-            if not math.isfinite(value):
-                return math.nan
-            net.backward(loss.backward())
-            opt.step(params, grads, l2=[self.alpha / sw_sum, 0.0])
-            total += value * (stop - start)
-        for drop in self.dropouts:
-            drop.row_keys = None
+        try:
+            for start in range(0, n, bs):
+                stop = min(start + bs, n)
+                idx = slice(start, stop) if order is None else order[start:stop]
+                value = self._step(X, y, sample_weight, idx, params, grads, hashes, salts)
+                if value is None:
+                    continue
+                if not math.isfinite(value):
+                    return math.nan
+                total += value * (stop - start)
+        finally:
+            for drop in self.dropouts:
+                drop.row_keys = None
         return total / n
+
+    def _step(self, X, y, sample_weight, idx, params, grads, hashes, salts):
+        """One minibatch: forward, loss, backward, update; returns the batch loss.
+
+        ``idx`` is a slice (a view of X, no copy) or the batch's indices: one
+        gather per batch, by plain fancy indexing (several times faster than
+        ``np.take`` with ``out=``). Returns None for a batch of zero total
+        weight, and a non-finite loss, without updating, when training diverges.
+        """
+        net, pv, k = self.net, self.net.param_vector, self.net.n_penalized
+        Xb, yb = X[idx], y[idx]
+        if sample_weight is None:
+            swb, sw_sum = None, Xb.shape[0]
+        else:
+            swb = sample_weight[idx]
+            sw_sum = float(swb.sum())
+            if sw_sum <= 0:
+                return None  # a batch of zero-weight samples teaches nothing
+        for drop, salt in zip(self.dropouts, salts):
+            drop.row_keys = hashes[idx] ^ salt
+        value = self.loss.forward(net.forward(Xb), yb, swb)
+        if self.alpha:
+            w = pv[:k]
+            value += 0.5 * self.alpha * float(np.dot(w, w)) / sw_sum
+        if math.isfinite(value):
+            net.backward(self.loss.backward())
+            self.optimizer.step(params, grads, l2=[self.alpha / sw_sum, 0.0])
+        return value
 
     # -- the loop --------------------------------------------------------------------
     def fit(self, X, y, sample_weight, *, max_iter, n_samples_seen, history, validation=None,
