@@ -114,7 +114,7 @@ _COMMON_ATTRIBUTES = """\
         ``intercepts_[i]`` has shape (units of layer i + 1,).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X has string column names.
     n_iter_ : int
         Epochs (lbfgs: iterations) run by the last call to fit or partial_fit.
