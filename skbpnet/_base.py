@@ -60,6 +60,7 @@ class _BaseBPNet(BaseEstimator):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
+        input_dropout=0.0,
         callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -86,6 +87,7 @@ class _BaseBPNet(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.callbacks = callbacks
 
     # -- the network's parameters, seen as scikit-learn's lists ----------------------
@@ -122,6 +124,8 @@ class _BaseBPNet(BaseEstimator):
         init = "he" if self.activation in _RELU_LIKE else "glorot"
         sizes = [self.n_features_in_, *hidden, n_outputs]
         layers = []
+        if self.input_dropout > 0:
+            layers.append(nn.Dropout(self.input_dropout, random_state=rng))
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
             if i > 0 and self.dropout > 0:
                 layers.append(nn.Dropout(self.dropout, random_state=rng))
@@ -169,7 +173,8 @@ class _BaseBPNet(BaseEstimator):
         return schedule if same else fresh
 
     def _architecture(self, hidden):
-        return (tuple(hidden), self.activation, float(self.dropout), self.n_features_in_)
+        return (tuple(hidden), self.activation, float(self.dropout), self.n_features_in_,
+                float(self.input_dropout))
 
     # -- fitting ----------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -226,7 +231,7 @@ class _BaseBPNet(BaseEstimator):
             if self._arch != self._architecture(hidden):
                 raise ValueError(
                     f"{type(self).__name__} cannot continue training: hidden_layer_sizes, "
-                    f"activation, dropout or the number of features changed since the last "
+                    f"activation, dropout, input_dropout or the number of features changed since the last "
                     f"fit. Set warm_start=False to start a new network."
                 )
             dtype = self._net.dtype
@@ -295,7 +300,8 @@ class _BaseBPNet(BaseEstimator):
                     UserWarning,
                 )
             batch_size = min(self.batch_size, n)
-        need_hash = self.dropout > 0 or (self.early_stopping and not incremental)
+        need_hash = (self.dropout > 0 or self.input_dropout > 0
+                     or (self.early_stopping and not incremental))
         hashes = row_hashes(X) if need_hash else None
         validation = None
         if self.early_stopping and not incremental:

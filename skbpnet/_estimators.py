@@ -84,6 +84,9 @@ _COMMON_PARAMETERS = """\
         Inverted dropout on every hidden layer's output during training. A
         sample's mask depends on its values, the epoch and the seed, not on
         its batch. Not available with lbfgs.
+    input_dropout : float in [0, 1), default=0.0
+        Inverted dropout on the input features during training (0.2 is the
+        classic choice for pixels). Not available with lbfgs.
     callbacks : list of callable, default=None
         Each is called after every epoch as ``callback(info)`` with a dict
         (``epoch``, ``loss``, ``seconds``, ``network``: the
@@ -202,6 +205,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
+        input_dropout=0.0,
         class_weight=None,
         callbacks=None,
     ):
@@ -213,7 +217,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, callbacks=callbacks,
+            dropout=dropout, input_dropout=input_dropout, callbacks=callbacks,
         )
         self.class_weight = class_weight
 

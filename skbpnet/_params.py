@@ -63,6 +63,7 @@ _CONSTRAINTS = {
     "n_iter_no_change": _int(1, allow_inf=True),
     "max_fun": _int(1),
     "dropout": _real(0, 1, hi_open=True),
+    "input_dropout": _real(0, 1, hi_open=True),
 }
 
 
@@ -108,11 +109,12 @@ def validate_params(est):
             f"The 'class_weight' parameter of {name} must be None, 'balanced' or a dict "
             f"mapping classes to weights; got {cw!r}."
         )
-    if params["solver"] == "lbfgs" and params.get("dropout", 0) > 0:
-        raise ValueError(
-            f"{name} cannot combine solver='lbfgs' with dropout={params['dropout']}: L-BFGS "
-            f"needs a deterministic objective. Use solver='adam' or 'sgd', or dropout=0."
-        )
+    for key in ("dropout", "input_dropout"):
+        if params["solver"] == "lbfgs" and params.get(key, 0) > 0:
+            raise ValueError(
+                f"{name} cannot combine solver='lbfgs' with {key}={params[key]}: L-BFGS "
+                f"needs a deterministic objective. Use solver='adam' or 'sgd', or {key}=0."
+            )
     return [int(s) for s in sizes]
 
 

@@ -751,17 +751,18 @@ def _native(a):
 
 def _build_net(builder_cls, attrs, meta, decoder):
     arch = attrs.get("_arch")
-    if not (isinstance(arch, tuple) and len(arch) == 4 and isinstance(arch[0], tuple)
+    if not (isinstance(arch, tuple) and len(arch) == 5 and isinstance(arch[0], tuple)
             and isinstance(arch[1], str) and arch[1] in nn.ACTIVATIONS):
         raise ModelFileError(f"attributes._arch {arch!r} is not a valid architecture.")
-    hidden, activation, dropout, n_features = arch
+    hidden, activation, dropout, n_features, input_dropout = arch
     meta = _expect(meta, dict, "net")
     dtype_name = meta.get("dtype")
     if dtype_name not in ("float32", "float64"):
         raise ModelFileError(f"net.dtype must be float32 or float64; got {dtype_name!r}.")
     dtype = np.dtype(dtype_name)
     # Build the network the estimator itself would build, then compare.
-    builder = builder_cls(hidden_layer_sizes=hidden, activation=activation, dropout=dropout)
+    builder = builder_cls(hidden_layer_sizes=hidden, activation=activation, dropout=dropout,
+                          input_dropout=input_dropout)
     builder.n_features_in_ = n_features
     try:
         validate_params(builder)

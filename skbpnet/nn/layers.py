@@ -167,6 +167,8 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self._mask = None
             return X
+        if not isinstance(X, np.ndarray):
+            X = X.toarray()  # a sparse batch: dropout needs its dense form
         dtype = X.dtype
         mask = self._mask = self._buffer("_maskbuf", X.shape, dtype)
         keys = getattr(self, "row_keys", None)
