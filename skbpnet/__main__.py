@@ -43,6 +43,8 @@ def _train_parser(sub, name, defaults, help_text):
     p.add_argument("--alpha", type=float, default=defaults["alpha"], help="L2 penalty")
     p.add_argument("--dropout", type=float, default=defaults["dropout"],
                    help="dropout rate on the hidden layers")
+    p.add_argument("--input-dropout", type=float, default=0.0,
+                   help="dropout rate on the input pixels")
     p.add_argument("--activation", default="relu",
                    choices=["relu", "leaky_relu", "gelu", "tanh", "logistic", "identity"],
                    help="hidden activation")
@@ -169,7 +171,8 @@ def _train(args, out):
         hidden_layer_sizes=tuple(args.hidden), activation=args.activation, solver=args.solver,
         alpha=args.alpha, batch_size=args.batch_size, learning_rate=args.schedule,
         learning_rate_init=args.lr, momentum=args.momentum, max_iter=args.epochs,
-        dropout=args.dropout, random_state=args.seed, n_iter_no_change=args.epochs + 1,
+        dropout=args.dropout, input_dropout=args.input_dropout, random_state=args.seed,
+        n_iter_no_change=args.epochs + 1,
     )
     classes = np.unique(y_train)
 

@@ -74,7 +74,7 @@ def test_offline_without_data_gives_clear_message(tmp_path, monkeypatch, capsys)
 def test_help_reads_well():
     help_text = build_parser()._subparsers._group_actions[0].choices["mnist"].format_help()
     for option in ("--hidden", "--epochs", "--batch-size", "--solver", "--lr", "--dropout",
-                   "--seed", "--threads", "--plot", "--format"):
+                   "--seed", "--threads", "--plot", "--format", "--input-dropout"):
         assert option in help_text
 
 
