@@ -223,7 +223,11 @@ def splitmix64(z):
     >>> h.dtype, len(set(h.tolist()))
     (dtype('uint64'), 3)
     """
-    z = np.array(z, dtype=np.uint64, copy=True)
+    return _mix64(np.array(z, dtype=np.uint64, copy=True))
+
+
+def _mix64(z):
+    """splitmix64's finaliser applied in place to a uint64 array; returns it."""
     z ^= z >> np.uint64(30)
     z *= np.uint64(0xBF58476D1CE4E5B9)
     z ^= z >> np.uint64(27)
@@ -254,10 +258,4 @@ def keyed_uniform_bits(keys, n_cols):
     (True, False)
     """
     cols = (np.arange(1, n_cols + 1, dtype=np.uint64) * _GOLDEN)[None, :]
-    z = keys.astype(np.uint64, copy=False)[:, None] + cols
-    z ^= z >> np.uint64(30)
-    z *= np.uint64(0xBF58476D1CE4E5B9)
-    z ^= z >> np.uint64(27)
-    z *= np.uint64(0x94D049BB133111EB)
-    z ^= z >> np.uint64(31)
-    return z
+    return _mix64(keys.astype(np.uint64, copy=False)[:, None] + cols)
