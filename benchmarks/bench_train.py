@@ -381,7 +381,7 @@ class _EvalCallback:
 
 
 def time_to_98_bpnet(data, target=0.98):
-    from skbpnet.__main__ import MNIST_DEFAULTS as d
+    from skbpnet.presets import MNIST_DEFAULTS as d
 
     X, y, X_test, y_test = data["X32"], data["y"], data["X_test32"], data["y_test"]
     classes = np.unique(y)

@@ -18,13 +18,7 @@ import warnings
 
 import numpy as np
 
-# The defaults of `skbpnet mnist`, chosen by measurement (see the README):
-# 784-256-10 ReLU, Nesterov SGD at 0.2 with batches of 128, cosine decay over 12
-# epochs: 98.34% +- 0.03% test accuracy over 3 seeds (benchmarks/mnist_accuracy_runs.jsonl).
-MNIST_DEFAULTS = dict(hidden=[256], epochs=12, batch_size=128, solver="sgd", lr=0.2,
-                      momentum=0.9, dropout=0.0, alpha=1e-4, schedule="cosine")
-DIGITS_DEFAULTS = dict(hidden=[128], epochs=40, batch_size=32, solver="sgd", lr=0.05,
-                       momentum=0.9, dropout=0.0, alpha=1e-4, schedule="cosine")
+from .presets import DIGITS_DEFAULTS, MNIST_DEFAULTS
 
 
 def _train_parser(sub, name, defaults, help_text):
@@ -220,9 +214,9 @@ def _save(clf, path, fmt):
     else:
         import joblib
 
-        tmp = f"{path}.tmp-{os.getpid()}"
-        joblib.dump(clf, tmp)
-        os.replace(tmp, path)  # never leave a half-written model behind
+        from ._atomic import write_atomic
+
+        write_atomic(path, lambda fh: joblib.dump(clf, fh))  # never a half-written model
 
 
 def _load_model(path):

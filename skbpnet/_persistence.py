@@ -56,8 +56,6 @@ import math
 import numbers
 import os
 import re
-import secrets
-import stat
 import sys
 import warnings
 import zipfile
@@ -67,6 +65,7 @@ import sklearn
 from sklearn.exceptions import NotFittedError
 
 from . import nn
+from ._atomic import write_atomic
 from ._base import InconsistentSkbpnetVersionWarning
 from ._estimators import BPNetClassifier, BPNetRegressor
 from ._params import validate_params
@@ -437,45 +436,6 @@ def _write_zip(fh, metadata_text, arrays):
                 _write_array(member, arrays[name])
 
 
-def _write_atomic(path, write):
-    """Write a new file next to ``path``, sync it, then rename it over ``path``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
-    # 0o666 minus the umask, as for any new file; a replaced file keeps its mode.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fd = None
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        except FileNotFoundError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        if fd is not None:
-            os.close(fd)
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        try:
-            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
-
-
 def _fitted_keys(cls):
     keys = _FITTED + (_FITTED_CLASSIFIER if cls is BPNetClassifier else ())
     return keys, _FITTED_OPTIONAL
@@ -654,7 +614,7 @@ def save(estimator, path):
     digest = _checksum(body, arrays)
     text = json.dumps({**body, "sha256": digest}, sort_keys=True, indent=1, ensure_ascii=True,
                       allow_nan=False)
-    _write_atomic(path, lambda fh: _write_zip(fh, text.encode("ascii"), arrays))
+    write_atomic(path, lambda fh: _write_zip(fh, text.encode("ascii"), arrays))
 
 
 # -- load ---------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ from urllib.error import URLError
 import numpy as np
 from sklearn.datasets import fetch_openml, get_data_home
 
+from ._atomic import write_atomic
+
 __all__ = ["load_mnist", "DatasetUnavailableError"]
 
 # OpenML's "mnist_784", version 1 (data id 554, ARFF file id 52667).
@@ -434,26 +436,9 @@ def _read_cache(path):
 
 def _write_cache(path, X, y):
     """Write the array cache atomically: a temporary file, then a rename."""
-    directory, name = os.path.split(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                X=X,
-                y=y,
-                sha256=np.array(_checksum(X, y)),
-                format=np.array(_CACHE_FORMAT),
-            )
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    write_atomic(path, lambda f: np.savez(
+        f, X=X, y=y, sha256=np.array(_checksum(X, y)), format=np.array(_CACHE_FORMAT)))
 
 
 # --------------------------------------------------------------------------
