@@ -39,6 +39,20 @@ class Activation(Module):
     def __init__(self, *, inplace=False):
         self.inplace = bool(inplace)
 
+    def get_config(self):
+        """``{'inplace': ...}`` plus any setting of the function (see :meth:`Module.get_config`).
+
+        Examples
+        --------
+        >>> from skbpnet.nn import LeakyReLU
+        >>> LeakyReLU(0.2).get_config()
+        {'inplace': False, 'negative_slope': 0.2}
+        """
+        config = {"inplace": bool(self.inplace)}
+        if hasattr(self, "negative_slope"):
+            config["negative_slope"] = self.negative_slope
+        return config
+
     def infer(self, X, *, inplace=False):
         """Return ``f(X)`` without caching anything (prediction path, thread-safe).
 

@@ -51,6 +51,9 @@ class Module:
     """
 
     _param_names = ()
+    # Parameters that an L2 penalty (weight decay) applies to: a subset of
+    # _param_names, declared by each layer (Linear: its weight, not its bias).
+    _penalized = ()
     # Attributes rebuilt on demand and therefore never pickled: caches of the
     # last batch, work buffers.
     _transient = ()
@@ -78,6 +81,46 @@ class Module:
             return np.array(self.forward(X), copy=True)
         finally:
             self.train(mode)
+
+    def get_config(self):
+        """The module's settings, as plain Python values: what it is, not what it learnt.
+
+        ``type(m).from_config(m.get_config())`` builds a module of the same
+        structure (with fresh parameters). Model files store this description
+        of each layer, and compare it with the network they rebuild.
+
+        Returns
+        -------
+        dict
+            Keyword arguments of the constructor.
+
+        Examples
+        --------
+        >>> from skbpnet.nn import Dropout
+        >>> Dropout.from_config(Dropout(0.3).get_config())
+        Dropout(p=0.3)
+        """
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Build a module from :meth:`get_config`'s output.
+
+        Parameters
+        ----------
+        config : dict
+
+        Returns
+        -------
+        Module
+
+        Examples
+        --------
+        >>> from skbpnet.nn import ReLU
+        >>> ReLU.from_config({"inplace": True})
+        ReLU(inplace=True)
+        """
+        return cls(**config)
 
     def __call__(self, X):
         return self.forward(X)

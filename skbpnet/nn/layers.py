@@ -3,6 +3,7 @@
 import numpy as np
 
 from .base import Module
+from .hashing import keyed_uniform_bits, splitmix64  # noqa: F401 (re-exported)
 from .init import as_generator, initialize
 
 __all__ = ["Linear", "Dropout"]
@@ -65,6 +66,7 @@ class Linear(Module):
     """
 
     _param_names = ("weight", "bias")
+    _penalized = ("weight",)  # an L2 penalty applies to the weights, not the bias
     _transient = ("_X", "_out", "_dX")
 
     def __init__(self, n_in, n_out, *, init="he", dtype=np.float64, random_state=None):
@@ -80,6 +82,17 @@ class Linear(Module):
         self.grad_weight = np.zeros_like(self.weight)
         self.grad_bias = np.zeros_like(self.bias)
         self.compute_input_grad = True
+
+    def get_config(self):
+        """The layer's structure: ``{'n_in': ..., 'n_out': ...}`` (see :meth:`Module.get_config`).
+
+        Examples
+        --------
+        >>> from skbpnet.nn import Linear
+        >>> Linear(3, 2).get_config()
+        {'n_in': 3, 'n_out': 2}
+        """
+        return {"n_in": self.n_in, "n_out": self.n_out}
 
     def forward(self, X):
         self._X = X
@@ -127,20 +140,17 @@ class Dropout(Module):
     random_state : None, int, RandomState or Generator, default=None
         Source of the dropout masks.
 
-    Attributes
-    ----------
-    row_keys : ndarray of uint64 of shape (n_samples,) or None
-        When set, the mask of each row is a fixed function of its key (and
-        the column), not a draw from ``rng``. The estimators set it from a
-        hash of each sample and the epoch, so that a sample's mask does not
-        depend on which batch it lands in: a sample weight of 2 is then
-        exactly two copies of the sample. Reset it to ``None`` to draw masks
-        from ``rng``.
-
     Notes
     -----
     With the mask ``M`` (entries ``0`` or ``1 / (1 - p)``): ``Y = X * M`` and
     ``dL/dX = dL/dY * M``.
+
+    ``forward(X, row_keys=keys)`` makes the mask of each row a fixed function
+    of its uint64 key (and the column) instead of a draw from ``rng``
+    (:func:`skbpnet.nn.hashing.keyed_uniform_bits`). The estimators pass a
+    hash of each sample salted by the epoch, so that a sample's mask does not
+    depend on which batch it lands in: a sample weight of 2 is then exactly
+    two copies of the sample.
 
     Examples
     --------
@@ -154,16 +164,34 @@ class Dropout(Module):
     array([[1., 1.]])
     """
 
-    _transient = ("_mask", "_maskbuf", "_out", "_dX", "_noise", "row_keys")
+    _transient = ("_mask", "_maskbuf", "_out", "_dX", "_noise")
 
     def __init__(self, p=0.5, *, random_state=None):
         if not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout probability p must be in [0, 1); got {p!r}.")
         self.p = float(p)
         self.rng = as_generator(random_state)
-        self.row_keys = None
 
-    def forward(self, X):
+    def get_config(self):
+        """``{'p': p}`` (see :meth:`Module.get_config`).
+
+        Examples
+        --------
+        >>> from skbpnet.nn import Dropout
+        >>> Dropout(0.25).get_config()
+        {'p': 0.25}
+        """
+        return {"p": self.p}
+
+    def forward(self, X, row_keys=None):
+        """Apply a fresh mask (training) or nothing (evaluation).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        row_keys : ndarray of uint64 of shape (n_samples,), default=None
+            Keys that fix each row's mask; ``None`` draws it from ``rng``.
+        """
         if not self.training or self.p == 0.0:
             self._mask = None
             return X
@@ -171,9 +199,8 @@ class Dropout(Module):
             X = X.toarray()  # a sparse batch: dropout needs its dense form
         dtype = X.dtype
         mask = self._mask = self._buffer("_maskbuf", X.shape, dtype)
-        keys = getattr(self, "row_keys", None)
-        if keys is not None:
-            keep = keyed_uniform_bits(keys, X.shape[1]) >= np.uint64(int(self.p * 2.0**64))
+        if row_keys is not None:
+            keep = keyed_uniform_bits(row_keys, X.shape[1]) >= np.uint64(int(self.p * 2.0**64))
             np.copyto(mask, keep, casting="unsafe")
         else:
             noise = self._buffer("_noise", X.shape, dtype)
@@ -196,66 +223,9 @@ class Dropout(Module):
         np.multiply(dY, self._mask, out=dX)
         return dX
 
+    def __setstate__(self, state):
+        state.pop("row_keys", None)  # an attribute of skbpnet 0.1.0, now an argument
+        super().__setstate__(state)
+
     def __repr__(self):
         return f"Dropout(p={self.p})"
-
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def splitmix64(z):
-    """The splitmix64 finaliser: a fast, well-mixed hash of uint64 values.
-
-    Parameters
-    ----------
-    z : ndarray of uint64
-        Values to hash; a new array is returned.
-
-    Returns
-    -------
-    ndarray of uint64
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skbpnet.nn.layers import splitmix64
-    >>> h = splitmix64(np.arange(3, dtype=np.uint64))
-    >>> h.dtype, len(set(h.tolist()))
-    (dtype('uint64'), 3)
-    """
-    return _mix64(np.array(z, dtype=np.uint64, copy=True))
-
-
-def _mix64(z):
-    """splitmix64's finaliser applied in place to a uint64 array; returns it."""
-    z ^= z >> np.uint64(30)
-    z *= np.uint64(0xBF58476D1CE4E5B9)
-    z ^= z >> np.uint64(27)
-    z *= np.uint64(0x94D049BB133111EB)
-    z ^= z >> np.uint64(31)
-    return z
-
-
-def keyed_uniform_bits(keys, n_cols):
-    """64 random-looking bits per (row key, column), as a counter-based generator.
-
-    Parameters
-    ----------
-    keys : ndarray of uint64 of shape (n_rows,)
-    n_cols : int
-
-    Returns
-    -------
-    ndarray of uint64 of shape (n_rows, n_cols)
-        ``splitmix64(key_i + golden * (j + 1))``: uniform over the uint64 range.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skbpnet.nn.layers import keyed_uniform_bits
-    >>> a = keyed_uniform_bits(np.array([1, 1, 2], dtype=np.uint64), 4)
-    >>> bool((a[0] == a[1]).all()), bool((a[0] == a[2]).any())
-    (True, False)
-    """
-    cols = (np.arange(1, n_cols + 1, dtype=np.uint64) * _GOLDEN)[None, :]
-    return _mix64(keys.astype(np.uint64, copy=False)[:, None] + cols)

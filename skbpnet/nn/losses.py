@@ -38,6 +38,31 @@ class Loss:
     def __call__(self, scores, y, sample_weight=None):
         return self.forward(scores, y, sample_weight)
 
+    def get_config(self):
+        """The loss's settings (none for the built-in losses).
+
+        Examples
+        --------
+        >>> from skbpnet.nn import MSELoss
+        >>> MSELoss.from_config(MSELoss().get_config())
+        MSELoss()
+        """
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Build a loss from :meth:`get_config`'s output.
+
+        Parameters
+        ----------
+        config : dict
+
+        Returns
+        -------
+        Loss
+        """
+        return cls(**config)
+
     def backward(self):
         """Return dL/dscores for the last :meth:`forward`."""
         try:

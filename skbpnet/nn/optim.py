@@ -85,6 +85,81 @@ class Optimizer:
             for a in slot:
                 np.copyto(a, 0, where=np.abs(a) < self._TINY[a.dtype])
 
+    # The constructor's settings besides the learning rate; each subclass lists its own.
+    _hyperparameters = ()
+
+    def get_config(self):
+        """Settings and counters as plain values: everything but the state arrays.
+
+        ``type(opt).from_config(opt.get_config())`` gives an optimizer with the
+        same settings, learning rate and step count; the arrays of ``state``
+        (velocities, moments) are carried separately.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> from skbpnet.nn import SGD
+        >>> SGD(0.1, momentum=0.5).get_config()
+        {'learning_rate': 0.1, 'n_steps': 0, 'momentum': 0.5, 'nesterov': False}
+        """
+        config = {"learning_rate": self.learning_rate, "n_steps": self.n_steps}
+        config.update((name, getattr(self, name)) for name in self._hyperparameters)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Build an optimizer from :meth:`get_config`'s output (validated).
+
+        The learning rate may be 0 here (a schedule may have annealed it to
+        0), which the constructor refuses.
+
+        Parameters
+        ----------
+        config : dict
+
+        Returns
+        -------
+        Optimizer
+
+        Examples
+        --------
+        >>> from skbpnet.nn import Adam
+        >>> Adam.from_config({"learning_rate": 0.0, "n_steps": 3, "beta_1": 0.9,
+        ...                   "beta_2": 0.999, "epsilon": 1e-8}).n_steps
+        3
+        """
+        config = dict(config)
+        lr, n_steps = config.pop("learning_rate"), config.pop("n_steps")
+        opt = cls(1.0, **config)
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr >= 0:
+            raise ValueError(f"learning_rate must be a number >= 0; got {lr!r}.")
+        if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 0:
+            raise ValueError(f"n_steps must be an integer >= 0; got {n_steps!r}.")
+        opt.learning_rate, opt.n_steps = float(lr), int(n_steps)
+        return opt
+
+    def adopt_settings(self, other):
+        """Take ``other``'s settings (momentum, betas, ...), keeping this one's state.
+
+        Parameters
+        ----------
+        other : Optimizer
+            An optimizer of the same class.
+
+        Examples
+        --------
+        >>> from skbpnet.nn import SGD
+        >>> opt = SGD(0.1, momentum=0.9)
+        >>> opt.adopt_settings(SGD(0.1, momentum=0.5, nesterov=True))
+        >>> opt.momentum, opt.nesterov
+        (0.5, True)
+        """
+        for name in self._hyperparameters:
+            setattr(self, name, getattr(other, name))
+
     def reset(self):
         """Forget all state (velocities, moments, step count)."""
         self.state = None
@@ -131,6 +206,7 @@ class SGD(Optimizer):
     """
 
     _n_slots = 1  # velocities
+    _hyperparameters = ("momentum", "nesterov")
 
     def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=False):
         super().__init__(learning_rate)
@@ -190,6 +266,7 @@ class Adam(Optimizer):
     """
 
     _n_slots = 2  # first and second moments
+    _hyperparameters = ("beta_1", "beta_2", "epsilon")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         super().__init__(learning_rate)

@@ -30,6 +30,65 @@ class Schedule:
     True
     """
 
+    # The constructor's settings, and the counters that change while training.
+    _settings = ("learning_rate_init",)
+    _counters = ("learning_rate",)
+
+    def get_config(self):
+        """Settings and counters as plain values (the current rate included).
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> from skbpnet.nn import InvScalingLR
+        >>> InvScalingLR(0.1, power_t=0.25).get_config()
+        {'learning_rate_init': 0.1, 'power_t': 0.25, 'learning_rate': 0.1}
+        """
+        return {name: getattr(self, name) for name in self._settings + self._counters}
+
+    @classmethod
+    def from_config(cls, config):
+        """Build a schedule from :meth:`get_config`'s output (validated).
+
+        Parameters
+        ----------
+        config : dict
+
+        Returns
+        -------
+        Schedule
+
+        Examples
+        --------
+        >>> from skbpnet.nn import CosineLR
+        >>> s = CosineLR.from_config({"learning_rate_init": 1.0, "total_epochs": 4,
+        ...                           "eta_min": 0.0, "learning_rate": 0.5, "epochs_done": 2})
+        >>> round(s.epoch_end(3, 0), 3)
+        0.146
+        """
+        schedule = cls(**{name: config[name] for name in cls._settings})
+        for name in cls._counters:
+            value = config[name]
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and value >= 0
+                                               and math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+            setattr(schedule, name, type(getattr(schedule, name))(value))
+        return schedule
+
+    def settings(self):
+        """The constructor's settings only: two schedules with equal settings are the same plan.
+
+        Examples
+        --------
+        >>> from skbpnet.nn import ConstantLR
+        >>> ConstantLR(0.1).settings()
+        {'learning_rate_init': 0.1}
+        """
+        return {name: getattr(self, name) for name in self._settings}
+
     def __init__(self, learning_rate_init):
         if not learning_rate_init > 0:
             raise ValueError(f"learning_rate_init must be positive; got {learning_rate_init!r}.")
@@ -75,6 +134,8 @@ class InvScalingLR(Schedule):
     >>> InvScalingLR(1.0, power_t=0.5).epoch_end(1, n_samples_seen=99)
     0.1
     """
+
+    _settings = ("learning_rate_init", "power_t")
 
     def __init__(self, learning_rate_init, power_t=0.5):
         super().__init__(learning_rate_init)
@@ -125,6 +186,9 @@ class CosineLR(Schedule):
     >>> [round(s.epoch_end(e, 0), 3) for e in range(1, 5)]
     [0.854, 0.5, 0.146, 0.0]
     """
+
+    _settings = ("learning_rate_init", "total_epochs", "eta_min")
+    _counters = ("learning_rate", "epochs_done")
 
     def __init__(self, learning_rate_init, total_epochs, eta_min=0.0):
         super().__init__(learning_rate_init)

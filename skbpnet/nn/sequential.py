@@ -4,7 +4,7 @@ import numpy as np
 
 from .activations import Activation
 from .base import Module
-from .layers import Linear
+from .layers import Dropout, Linear
 
 __all__ = ["Sequential"]
 
@@ -20,9 +20,10 @@ class Sequential(Module):
     array, ``param_vector``, and the layers' attributes are replaced by views
     into it; gradients likewise live in ``grad_vector``. An optimizer can then
     update the whole network in one or two vectorised passes instead of one
-    small pass per array. Penalised parameters (the weights of
-    :class:`~skbpnet.nn.Linear`) come first, so ``param_vector[:n_penalized]``
-    is every weight and ``param_vector[n_penalized:]`` every bias.
+    small pass per array. Penalised parameters (those each layer lists in its
+    ``_penalized``: the weights of :class:`~skbpnet.nn.Linear`) come first, so
+    ``param_vector[:n_penalized]`` is every weight and
+    ``param_vector[n_penalized:]`` every bias.
 
     Parameters
     ----------
@@ -39,7 +40,9 @@ class Sequential(Module):
         applies to (the weights).
     input_grad : bool
         When ``False`` (set it for training), ``backward`` skips the gradient
-        with respect to the network's input, which no one needs.
+        with respect to the network's input, which no one needs. It is not a
+        flag of its own: it reads and sets ``compute_input_grad`` of the
+        first :class:`~skbpnet.nn.Linear`.
 
     Examples
     --------
@@ -63,17 +66,14 @@ class Sequential(Module):
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential takes Module instances; got {layer!r}.")
         self.layers = list(layers)
-        self.input_grad = True
         self._pack()
 
     def _entries(self):
-        """(layer, name) for every parameter: penalised weights first."""
+        """(layer, name) for every parameter: penalised ones first."""
         weights, others = [], []
         for layer in self.layers:
             for name in layer._param_names:
-                (weights if isinstance(layer, Linear) and name == "weight" else others).append(
-                    (layer, name)
-                )
+                (weights if name in layer._penalized else others).append((layer, name))
         return weights, others
 
     def _pack(self):
@@ -101,12 +101,21 @@ class Sequential(Module):
         for prev, layer in zip(self.layers, self.layers[1:]):
             if isinstance(prev, Linear) and isinstance(layer, Activation):
                 layer.inplace = True
-        self._set_input_grad()
 
-    def _set_input_grad(self):
+    def _first_linear(self):
         first = next((layer for layer in self.layers if layer._param_names), None)
-        if isinstance(first, Linear):
-            first.compute_input_grad = self.input_grad
+        return first if isinstance(first, Linear) else None
+
+    @property
+    def input_grad(self):
+        first = self._first_linear()
+        return True if first is None else first.compute_input_grad
+
+    @input_grad.setter
+    def input_grad(self, value):
+        first = self._first_linear()
+        if first is not None:
+            first.compute_input_grad = bool(value)
 
     @property
     def dtype(self):
@@ -121,9 +130,26 @@ class Sequential(Module):
     def grads(self):
         return [g for layer in self.layers for g in layer.grads]
 
-    def forward(self, X):
+    def forward(self, X, dropout_keys=None):
+        """Run every layer forward in order.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features)
+        dropout_keys : list of ndarray of uint64, default=None
+            One array of row keys per :class:`~skbpnet.nn.Dropout` layer, in
+            order: each fixes that layer's masks (see ``Dropout.forward``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
+        keys = iter(dropout_keys or ())
         for layer in self.layers:
-            X = layer.forward(X)
+            if dropout_keys is not None and isinstance(layer, Dropout):
+                X = layer.forward(X, row_keys=next(keys))
+            else:
+                X = layer.forward(X)
         return X
 
     def infer(self, X):
@@ -147,9 +173,6 @@ class Sequential(Module):
         return X
 
     def backward(self, dY):
-        if self.input_grad != getattr(self, "_input_grad_set", None):
-            self._set_input_grad()
-            self._input_grad_set = self.input_grad
         for layer in reversed(self.layers):
             dY = layer.backward(dY)
             if dY is None:  # the first Linear skipped dL/dX
@@ -178,6 +201,9 @@ class Sequential(Module):
             layer.set_state(s)
 
     def __setstate__(self, state):
+        # skbpnet 0.1.0 also stored the first Linear's compute_input_grad here.
+        state.pop("input_grad", None)
+        state.pop("_input_grad_set", None)
         self.__dict__.update(state)
         self._pack()
 
