@@ -9,8 +9,8 @@ Examples
 
 from ._base import InconsistentSkbpnetVersionWarning
 from ._estimators import BPNetClassifier, BPNetRegressor
-from ._persistence import ModelFileError, load, save
-from ._training import DivergenceWarning
+from .io import ModelFileError, load, save
+from ._solvers import DivergenceWarning, TrainingHistory
 from ._version import __version__
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "DivergenceWarning",
     "InconsistentSkbpnetVersionWarning",
     "ModelFileError", "load", "save",
+    "TrainingHistory",
     "__version__",
 ]

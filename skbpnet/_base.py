@@ -7,21 +7,24 @@ import warnings
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import nn
-from ._params import _as_list, validate_params
-from ._training import DivergenceWarning, Trainer, hash_split, row_hashes
-from ._version import __version__
-
-_PREDICT_CHUNK = 8192
-_RELU_LIKE = ("relu", "leaky_relu", "gelu")
+from . import _version, nn
+from ._factories import continue_optimizer, continue_schedule, make_optimizer, make_schedule
+from ._network import Architecture, predict_scores
+from ._params import validate_params
+from ._solvers import TrainingHistory, fit_lbfgs, fit_stochastic, report
 
 
 class _BaseBPNet(BaseEstimator):
     """Everything the classifier and the regressor share."""
+
+    # The fitted state: what fit sets (besides the views below) and what a model
+    # file stores. Objects, then plain values, then values that may be absent.
+    _FITTED_OBJECTS = ("_net", "_optimizer", "_schedule", "_rng", "_history")
+    _FITTED_VALUES = ("_skbpnet_version", "_dropout_seed", "n_features_in_", "n_iter_")
+    _FITTED_OPTIONAL = ("feature_names_in_",)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -90,7 +93,12 @@ class _BaseBPNet(BaseEstimator):
         self.input_dropout = input_dropout
         self.callbacks = callbacks
 
-    # -- the network's parameters, seen as scikit-learn's lists ----------------------
+    # -- fitted attributes: views of the network and the training history -------------
+    def _fitted(self, name):
+        if "_net" not in self.__dict__:
+            raise AttributeError(f"{name} exists only after fit.")
+        return self.__dict__
+
     def _linears(self):
         check_is_fitted(self, "_net")
         return [m for m in self._net.layers if isinstance(m, nn.Linear)]
@@ -98,8 +106,7 @@ class _BaseBPNet(BaseEstimator):
     @property
     def coefs_(self):
         """list of ndarray: ``coefs_[i]`` is the weight matrix of layer ``i``, shape (n_in, n_out)."""
-        if "_net" not in self.__dict__:
-            raise AttributeError("coefs_ exists only after fit.")
+        self._fitted("coefs_")
         return [m.weight for m in self._linears()]
 
     @coefs_.setter
@@ -110,8 +117,7 @@ class _BaseBPNet(BaseEstimator):
     @property
     def intercepts_(self):
         """list of ndarray: ``intercepts_[i]`` is the bias vector of layer ``i``."""
-        if "_net" not in self.__dict__:
-            raise AttributeError("intercepts_ exists only after fit.")
+        self._fitted("intercepts_")
         return [m.bias for m in self._linears()]
 
     @intercepts_.setter
@@ -119,62 +125,63 @@ class _BaseBPNet(BaseEstimator):
         for m, v in zip(self._linears(), values, strict=True):
             m.set_state({"weight": m.weight, "bias": v})
 
-    # -- building ---------------------------------------------------------------------
-    def _build(self, hidden, n_outputs, dtype, rng):
-        init = "he" if self.activation in _RELU_LIKE else "glorot"
-        sizes = [self.n_features_in_, *hidden, n_outputs]
-        layers = []
-        if self.input_dropout > 0:
-            layers.append(nn.Dropout(self.input_dropout, random_state=rng))
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-            if i > 0 and self.dropout > 0:
-                layers.append(nn.Dropout(self.dropout, random_state=rng))
-            layers.append(nn.Linear(a, b, init=init, dtype=dtype, random_state=rng))
-            if i < len(sizes) - 2:
-                layers.append(nn.ACTIVATIONS[self.activation]())
-        return nn.Sequential(*layers)
+    @property
+    def n_layers_(self):
+        """int: number of layers, input and output included."""
+        self._fitted("n_layers_")
+        return len(self._linears()) + 1
 
-    def _make_optimizer(self):
-        if self.solver == "sgd":
-            return nn.SGD(self.learning_rate_init, self.momentum, self.nesterovs_momentum)
-        return nn.Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
+    @property
+    def n_outputs_(self):
+        """int: number of output units."""
+        self._fitted("n_outputs_")
+        return self._linears()[-1].n_out
 
-    def _make_schedule(self):
-        name, lr = self.learning_rate, self.learning_rate_init
-        if name == "invscaling":
-            return nn.InvScalingLR(lr, self.power_t)
-        if name == "cosine":
-            return nn.CosineLR(lr, self.max_iter)
-        return nn.SCHEDULES[name](lr)
+    @property
+    def out_activation_(self):
+        """str: the output activation ('identity', 'logistic' or 'softmax')."""
+        self._fitted("out_activation_")
+        return self._out_activation(self.n_outputs_)
 
-    def _updated_optimizer(self, opt):
-        """The continued optimizer, with any setting changed since the last fit applied.
+    @property
+    def t_(self):
+        """int: training samples seen over the model's life."""
+        return self._fitted("t_")["_history"].t
 
-        Its state (velocities, moments) carries over while the solver stays the
-        same; a new solver starts with fresh state.
-        """
-        fresh = self._make_optimizer()
-        if type(fresh) is not type(opt):
-            return fresh
-        for name in ("momentum", "nesterov", "beta_1", "beta_2", "epsilon"):
-            if hasattr(fresh, name):
-                setattr(opt, name, getattr(fresh, name))
-        return opt
+    @property
+    def loss_curve_(self):
+        """list of float: the training loss of every epoch (a copy)."""
+        return list(self._fitted("loss_curve_")["_history"].loss_curve)
 
-    def _updated_schedule(self, schedule):
-        """The continued schedule, or a new one if its settings changed since the last fit."""
-        fresh = self._make_schedule()
-        settings = ("learning_rate_init", "power_t", "total_epochs", "eta_min")
-        same = type(fresh) is type(schedule) and all(
-            getattr(fresh, k, None) == getattr(schedule, k, None) for k in settings
-        )
-        if same and isinstance(schedule, nn.CosineLR) and schedule.epochs_done >= schedule.total_epochs:
-            return fresh  # a cosine schedule that has run its course restarts (SGDR)
-        return schedule if same else fresh
+    @property
+    def loss_(self):
+        """float: the training loss of the last epoch."""
+        curve = self._fitted("loss_")["_history"].loss_curve
+        return curve[-1] if curve else math.nan
 
-    def _architecture(self, hidden):
-        return (tuple(hidden), self.activation, float(self.dropout), self.n_features_in_,
-                float(self.input_dropout))
+    @property
+    def best_loss_(self):
+        """float or None: the lowest training loss; None with early stopping."""
+        history = self._fitted("best_loss_")["_history"]
+        return None if history.validated else history.best_loss
+
+    @property
+    def validation_scores_(self):
+        """list of float or None: held-out scores per epoch (early stopping only)."""
+        history = self._fitted("validation_scores_")["_history"]
+        return list(history.validation_scores) if history.validated else None
+
+    @property
+    def validation_loss_curve_(self):
+        """list of float or None: held-out losses per epoch (early stopping only)."""
+        history = self._fitted("validation_loss_curve_")["_history"]
+        return list(history.validation_loss_curve) if history.validated else None
+
+    @property
+    def best_validation_score_(self):
+        """float or None: the best held-out score (early stopping only)."""
+        history = self._fitted("best_validation_score_")["_history"]
+        return history.best_validation_score if history.validated else None
 
     # -- fitting ----------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -227,175 +234,58 @@ class _BaseBPNet(BaseEstimator):
         return self
 
     def _fit_validated(self, X, y, sw, hidden, n_outputs, continuing, incremental):
-        if continuing:
-            if self._arch != self._architecture(hidden):
-                raise ValueError(
-                    f"{type(self).__name__} cannot continue training: hidden_layer_sizes, "
-                    f"activation, dropout, input_dropout or the number of features changed since the last "
-                    f"fit. Set warm_start=False to start a new network."
-                )
-            dtype = self._net.dtype
-            if X.dtype != dtype:
-                X = X.astype(dtype)
-            # Work on copies: the estimator changes only if training ends well.
-            # The generator too: shuffling advances it, and a failed call must not.
-            net, opt, schedule, rng = copy.deepcopy(
-                (self._net, self._optimizer, self._schedule, self._rng)
-            )
-            opt, schedule = self._updated_optimizer(opt), self._updated_schedule(schedule)
-            history = copy.deepcopy(self._history)
-        else:
-            dtype = X.dtype
-            rs = check_random_state(self.random_state)
-            rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
-            net = self._build(hidden, n_outputs, dtype, rng)
-            opt, schedule = self._make_optimizer(), self._make_schedule()
-            history = {"n_epochs": 0, "loss_curve": [], "validation_scores": [],
-                       "validation_loss_curve": [], "best_loss": np.inf,
-                       "best_validation_score": -np.inf, "no_improvement": 0, "t": 0}
-            self._dropout_seed = int(rng.integers(2**31))
-        if y.dtype.kind == "f" and y.dtype != dtype:
-            y = y.astype(dtype)
+        arch = Architecture.from_params(self, hidden)
+        state = (self._continued_state(arch) if continuing
+                 else self._new_state(arch, n_outputs, X.dtype))
+        net, opt, schedule, rng, history, seed = state
+        X = X if X.dtype == net.dtype else X.astype(net.dtype)
+        if y.dtype.kind == "f" and y.dtype != net.dtype:
+            y = y.astype(net.dtype)
         if sw is not None:
-            sw = sw.astype(dtype, copy=False)
-        loss = self._make_loss()
-
+            sw = sw.astype(net.dtype, copy=False)
+        params = self.get_params(deep=False)
         if self.solver == "lbfgs":
-            status = self._run_lbfgs(net, loss, X, y, sw, history)
+            result = fit_lbfgs(net, self._make_loss(), X, y, sw, history, params=params)
         else:
-            status = self._run_stochastic(net, loss, opt, schedule, rng, X, y, sw, history,
-                                          incremental)
-        self._report(status, continuing, incremental)
-        if continuing and status["n_iter"] == 0:
+            result = fit_stochastic(net, self._make_loss(), opt, schedule, rng, X, y, sw,
+                                    history, params=params, incremental=incremental,
+                                    dropout_seed=seed, score=self._validation_scorer())
+        report(result, name=type(self).__name__, params=params, continuing=continuing,
+               incremental=incremental)
+        if continuing and result.n_iter == 0:
             rng = self._rng  # nothing of this call was kept (divergence): nor its shuffling
-
-        # Commit: from here on nothing can fail.
+        # Commit: from here on nothing can fail. A model at rest is in evaluation
+        # mode with every gradient on, as the builder makes it (and load rebuilds it).
         net.eval()
+        net.input_grad = True
         self._net, self._optimizer, self._schedule, self._rng = net, opt, schedule, rng
-        self._history, self._loss_fn = history, loss
-        self._arch = self._architecture(hidden)
-        self._skbpnet_version = __version__
-        self.n_outputs_ = n_outputs
-        self.n_layers_ = len(hidden) + 2
-        self.out_activation_ = self._out_activation(n_outputs)
-        self.n_iter_ = status["n_iter"]
-        self.t_ = history["t"] = status["n_samples_seen"]
-        self.loss_curve_ = list(history["loss_curve"])
-        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
-        early = self.early_stopping and not incremental and self.solver != "lbfgs"
-        self.best_loss_ = None if early else history["best_loss"]
-        self.validation_scores_ = list(history["validation_scores"]) if early else None
-        self.validation_loss_curve_ = list(history["validation_loss_curve"]) if early else None
-        self.best_validation_score_ = history["best_validation_score"] if early else None
+        self._history, self._dropout_seed = history, seed
+        self._skbpnet_version = _version.__version__
+        self.n_iter_ = result.n_iter
 
-    def _run_stochastic(self, net, loss, opt, schedule, rng, X, y, sw, history, incremental):
-        n = X.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n)
-        else:
-            if self.batch_size > n:
-                warnings.warn(
-                    f"batch_size={self.batch_size} is larger than the {n} samples; "
-                    f"using batches of {n}.",
-                    UserWarning,
-                )
-            batch_size = min(self.batch_size, n)
-        need_hash = (self.dropout > 0 or self.input_dropout > 0
-                     or (self.early_stopping and not incremental))
-        hashes = row_hashes(X) if need_hash else None
-        validation = None
-        if self.early_stopping and not incremental:
-            train = hash_split(hashes, sw, self.validation_fraction)
-            val = ~train
-            validation = (X[val], y[val], None if sw is None else sw[val])
-            X, y, hashes = X[train], y[train], hashes[train]
-            sw = None if sw is None else sw[train]
-            batch_size = min(batch_size, X.shape[0])
-        trainer = Trainer(
-            net, loss, opt, schedule, alpha=float(self.alpha), batch_size=batch_size,
-            shuffle=bool(self.shuffle), rng=rng, tol=float(self.tol),
-            n_iter_no_change=self.n_iter_no_change, verbose=bool(self.verbose),
-            callbacks=_as_list(self.callbacks) if self.callbacks is not None else (),
-            dropout_seed=self._dropout_seed, score_fn=self._validation_score,
-        )
-        return trainer.fit(X, y, sw, max_iter=1 if incremental else self.max_iter,
-                           n_samples_seen=history["t"], history=history,
-                           validation=validation, hashes=hashes, incremental=incremental)
+    def _new_state(self, arch, n_outputs, dtype):
+        """(net, optimizer, schedule, rng, history, dropout seed) of a new model."""
+        rs = check_random_state(self.random_state)
+        rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
+        net = arch.build(n_outputs, dtype, rng)
+        params = self.get_params(deep=False)
+        seed = int(rng.integers(2**31))
+        return net, make_optimizer(params), make_schedule(params), rng, TrainingHistory(), seed
 
-    def _run_lbfgs(self, net, loss, X, y, sw, history):
-        from scipy.optimize import minimize
-
-        pv, gv, k = net.param_vector, net.grad_vector, net.n_penalized
-        start = pv.copy()
-        sw_sum = float(X.shape[0] if sw is None else sw.sum())
-        alpha = float(self.alpha)
-        net.train(True)
-        net.input_grad = False
-
-        def loss_grad(x):
-            pv[...] = x
-            value = loss.forward(net.forward(X), y, sw)
-            value += 0.5 * alpha * float(np.dot(pv[:k], pv[:k])) / sw_sum
-            net.backward(loss.backward())
-            g = gv.astype(np.float64)
-            g[:k] += (alpha / sw_sum) * pv[:k]
-            return value, g
-
-        curve = []
-
-        def record(intermediate_result):
-            curve.append(float(intermediate_result.fun))
-            if self.verbose:
-                print(f"Iteration {len(curve)}: loss = {curve[-1]:.6f}")
-
-        with np.errstate(over="ignore", invalid="ignore"):
-            res = minimize(loss_grad, pv.astype(np.float64), method="L-BFGS-B", jac=True,
-                           callback=record,
-                           options={"maxfun": self.max_fun, "maxiter": self.max_iter,
-                                    "gtol": self.tol})
-        status = {"n_iter": int(res.nit), "diverged": False, "interrupted": False,
-                  "stopped": None, "n_samples_seen": history["t"] + int(res.nit) * X.shape[0]}
-        pv[...] = res.x
-        if not (np.isfinite(pv).all() and np.isfinite(res.fun)):
-            pv[...] = start
-            status["diverged"], status["n_iter"] = True, 0
-            return status
-        history["loss_curve"].extend(curve or [float(res.fun)])
-        history["loss_curve"][-1] = float(res.fun)
-        history["best_loss"] = min(history["best_loss"], float(res.fun))
-        history["n_epochs"] += status["n_iter"]
-        if res.status != 0:
-            status["stopped"] = "lbfgs"
-            warnings.warn(
-                f"lbfgs failed to converge after {res.nit} iterations (status={res.status}: "
-                f"{res.message}). Increase max_iter or max_fun, or scale the data, for "
-                f"example with sklearn.preprocessing.StandardScaler.",
-                ConvergenceWarning,
+    def _continued_state(self, arch):
+        """Copies of the fitted state: the estimator changes only if training ends well."""
+        if Architecture.of(self._net) != arch:
+            raise ValueError(
+                f"{type(self).__name__} cannot continue training: hidden_layer_sizes, "
+                f"activation, dropout, input_dropout or the number of features changed since the last "
+                f"fit. Set warm_start=False to start a new network."
             )
-        return status
-
-    def _report(self, status, continuing, incremental):
-        name = type(self).__name__
-        if status["diverged"]:
-            advice = (
-                f"The training loss of {name} became inf or nan. Lower learning_rate_init "
-                f"(now {self.learning_rate_init}), scale the features (for example with "
-                f"StandardScaler), or raise alpha."
-            )
-            if status["n_iter"] == 0 and not continuing:
-                raise ValueError(advice + " No epoch finished with a finite loss, so the "
-                                 "estimator was left unchanged.")
-            kept = ("the state it had before this call" if status["n_iter"] == 0
-                    else f"the weights of epoch {status['n_iter']}, the last finite one")
-            warnings.warn(f"{advice} Training stopped; the model keeps {kept}.",
-                          DivergenceWarning, stacklevel=4)
-        elif (not incremental and self.solver != "lbfgs" and status["stopped"] is None
-              and not status["interrupted"] and status["n_iter"] == self.max_iter):
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
-                f"the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
+        # The generator too: shuffling advances it, and a failed call must not.
+        net, opt, schedule, rng, history = copy.deepcopy(
+            (self._net, self._optimizer, self._schedule, self._rng, self._history))
+        params = self.get_params(deep=False)
+        opt, schedule = continue_optimizer(opt, params), continue_schedule(schedule, params)
+        return net, opt, schedule, rng, history, self._dropout_seed
 
     def _sample_weight(self, X, y, sample_weight):
         if sample_weight is None:
@@ -407,25 +297,7 @@ class _BaseBPNet(BaseEstimator):
             )
         return sw
 
-    def _validation_score(self, net, X, y, sw):
-        scores = self._scores(net, X)
-        loss = self._make_loss().forward(scores, y, sw)
-        return loss, self._score_encoded(scores, y, sw)
-
-    @staticmethod
-    def _scores(net, X):
-        """Raw output scores in chunks, via the network's stateless inference path."""
-        n = X.shape[0]
-        if n <= _PREDICT_CHUNK:
-            return net.infer(X)
-        out = None
-        for start in range(0, n, _PREDICT_CHUNK):
-            block = net.infer(X[start : start + _PREDICT_CHUNK])
-            if out is None:
-                out = np.empty((n, block.shape[1]), block.dtype)
-            out[start : start + _PREDICT_CHUNK] = block
-        return out
-
+    # -- prediction ---------------------------------------------------------------------
     def _decision(self, X):
         check_is_fitted(self, "_net")
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
@@ -434,23 +306,45 @@ class _BaseBPNet(BaseEstimator):
             X = X.tocsr()
         if X.dtype != self._net.dtype:
             X = X.astype(self._net.dtype)
-        return self._scores(self._net, X)
+        return predict_scores(self._net, X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
 
+    # -- pickling -----------------------------------------------------------------------
     def __setstate__(self, state):
         version = state.get("_skbpnet_version")
-        if version is not None and version != __version__:
+        if version is not None and version != _version.__version__:
             warnings.warn(
                 f"This {type(self).__name__} was fitted with skbpnet {version} and is loaded "
-                f"with skbpnet {__version__}; results may differ. Refit it, or load it with "
-                f"skbpnet {version}.",
+                f"with skbpnet {_version.__version__}; results may differ. Refit it, or load "
+                f"it with skbpnet {version}.",
                 InconsistentSkbpnetVersionWarning,
             )
+        if isinstance(state.get("_history"), dict):  # skbpnet 0.1.0 kept copies
+            state["_history"] = upgrade_history(state)
         super().__setstate__(state)
+
+
+# The fitted attributes that skbpnet 0.1.0 stored beside the history and the
+# network, and are now read from them.
+DERIVED_0_1 = ("_arch", "_loss_fn", "n_outputs_", "n_layers_", "out_activation_", "t_",
+               "loss_curve_", "loss_", "best_loss_", "validation_scores_",
+               "validation_loss_curve_", "best_validation_score_")
+
+
+def upgrade_history(state):
+    """Turn skbpnet 0.1.0's state (a history dict and copies) into a TrainingHistory.
+
+    The copies listed in ``DERIVED_0_1`` are removed from ``state``.
+    """
+    old = dict(state["_history"])
+    old["validated"] = state.get("validation_scores_") is not None
+    for key in DERIVED_0_1:
+        state.pop(key, None)
+    return TrainingHistory.from_dict(old)
 
 
 class InconsistentSkbpnetVersionWarning(UserWarning):

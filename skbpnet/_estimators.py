@@ -1,8 +1,9 @@
 """BPNetClassifier and BPNetRegressor: scikit-learn estimators over ``skbpnet.nn``."""
 
+import functools
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import column_or_1d
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
@@ -10,6 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from . import nn
 from ._base import _BaseBPNet, _is_stochastic
+from ._solvers.validation import accuracy_of_scores, r2_of_scores
 
 _COMMON_PARAMETERS = """\
     hidden_layer_sizes : int or tuple of int, default=(100,)
@@ -178,6 +180,8 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
     (1, 10)
     """.format(params=_COMMON_PARAMETERS, attrs=_COMMON_ATTRIBUTES)
 
+    _FITTED_VALUES = _BaseBPNet._FITTED_VALUES + ("_multilabel", "classes_")
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -292,10 +296,8 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
     def _out_activation(self, n_outputs):
         return "logistic" if self._multilabel or n_outputs == 1 else "softmax"
 
-    def _score_encoded(self, scores, y, sw):
-        if scores.shape[1] > 1 and not self._multilabel:
-            return accuracy_score(y, scores.argmax(axis=1), sample_weight=sw)
-        return accuracy_score(y.astype(int), (scores > 0).astype(int), sample_weight=sw)
+    def _validation_scorer(self):
+        return functools.partial(accuracy_of_scores, multilabel=self._multilabel)
 
     # -- public API -------------------------------------------------------------------
     @available_if(_is_stochastic)
@@ -458,8 +460,8 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
     def _out_activation(self, n_outputs):
         return "identity"
 
-    def _score_encoded(self, scores, y, sw):
-        return r2_score(y, scores, sample_weight=sw)
+    def _validation_scorer(self):
+        return r2_of_scores
 
     @available_if(_is_stochastic)
     def partial_fit(self, X, y, sample_weight=None):

@@ -35,7 +35,8 @@ from sklearn.preprocessing import StandardScaler
 
 import skbpnet.nn
 from skbpnet import BPNetClassifier, BPNetRegressor
-from skbpnet._training import hash_split, row_hashes
+from skbpnet._solvers.validation import hash_split
+from skbpnet.nn.hashing import row_hashes
 
 # Few epochs are the point here; "not converged" is expected everywhere.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

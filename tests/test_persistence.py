@@ -29,7 +29,8 @@ from skbpnet import (
     InconsistentSkbpnetVersionWarning,
     ModelFileError,
 )
-from skbpnet import _persistence
+from skbpnet import _atomic, _version
+from skbpnet.io import archive
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -265,7 +266,7 @@ def test_safe_files_are_deterministic_and_stable(tmp_path):
     # A readable archive: JSON metadata and plain .npy arrays.
     with zipfile.ZipFile(a) as zf:
         meta = json.loads(zf.read("metadata.json"))
-        assert meta["format"] == "skbpnet-model" and meta["format_version"] == 1
+        assert meta["format"] == "skbpnet-model" and meta["format_version"] == 2
         assert meta["estimator"] == "BPNetClassifier"
         assert meta["versions"]["skbpnet"] == skbpnet.__version__
         assert meta["optimizer"]["type"] == "SGD"
@@ -328,7 +329,7 @@ def test_a_failed_save_leaves_the_old_file_intact(where, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     if where == "array":
-        real = _persistence._write_array
+        real = archive._write_array
 
         def write_half_then_fail(fh, array):
             if array.size > 50:
@@ -336,11 +337,11 @@ def test_a_failed_save_leaves_the_old_file_intact(where, tmp_path, monkeypatch):
                 raise OSError("disk full")
             real(fh, array)
 
-        monkeypatch.setattr(_persistence, "_write_array", write_half_then_fail)
+        monkeypatch.setattr(archive, "_write_array", write_half_then_fail)
     elif where == "fsync":
-        monkeypatch.setattr(_persistence.os, "fsync", fail)
+        monkeypatch.setattr(_atomic.os, "fsync", fail)
     else:
-        monkeypatch.setattr(_persistence.os, "replace", fail)
+        monkeypatch.setattr(_atomic.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         skbpnet.save(new, path)
     monkeypatch.undo()
@@ -348,7 +349,7 @@ def test_a_failed_save_leaves_the_old_file_intact(where, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skbpnet"]  # no temp file left
     assert_same_predictions(old, skbpnet.load(path), X)
     # And a failed first save leaves nothing behind.
-    monkeypatch.setattr(_persistence.os, "replace", fail)
+    monkeypatch.setattr(_atomic.os, "replace", fail)
     with pytest.raises(OSError):
         skbpnet.save(new, tmp_path / "new.skbpnet")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skbpnet"]
@@ -378,7 +379,7 @@ def write_archive(path, meta, members, reseal=True):
         arrays = {name[:-4]: np.load(io.BytesIO(data), allow_pickle=False)
                   for name, data in members.items()}
         body = {k: v for k, v in meta.items() if k != "sha256"}
-        meta = {**body, "sha256": _persistence._checksum(body, arrays)}
+        meta = {**body, "sha256": archive.checksum(body, arrays)}
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("metadata.json", json.dumps(meta))
         for name, data in members.items():
@@ -519,13 +520,13 @@ def _edit(meta, members, how):
     elif how == "entry":
         meta["extra"] = {}
     elif how == "tag":
-        meta["attributes"]["loss_"] = {"$pickle": "gASVAAAAAAAAAAA="}
+        meta["attributes"]["n_iter_"] = {"$pickle": "gASVAAAAAAAAAAA="}
     elif how == "generator":
         meta["rng"] = {"$Generator": {"bit_generator": "os.system", "state": {}}}
     elif how == "layer":
-        meta["net"]["layers"][1]["type"] = "GELU"
+        meta["net"]["architecture"]["activation"] = "os.system"
     elif how == "arch":
-        meta["attributes"]["_arch"]["$tuple"][0] = {"$tuple": [9]}
+        meta["net"]["architecture"]["hidden"] = [9]
     elif how == "optimizer":
         meta["optimizer"]["type"] = "builtins.eval"
     elif how == "optimizer-setting":
@@ -533,7 +534,7 @@ def _edit(meta, members, how):
     elif how == "schedule-setting":
         meta["schedule"]["settings"]["evil"] = 1
     elif how == "classes":
-        meta["attributes"]["n_outputs_"] = 5
+        meta["net"]["architecture"]["n_outputs"] = 5
     elif how == "format-version":
         meta["format_version"] = 99
     elif how == "extra-member":
@@ -573,7 +574,7 @@ def test_files_from_another_version_warn(saved, tmp_path, monkeypatch):
         warnings.simplefilter("error", InconsistentSkbpnetVersionWarning)
         skbpnet.load(path)  # same version: no warning
     # Written by another skbpnet.
-    monkeypatch.setattr(_persistence, "__version__", "0.0.1")
+    monkeypatch.setattr(_version, "__version__", "0.0.1")
     skbpnet.save(est, tmp_path / "old.skbpnet")
     monkeypatch.undo()
     with pytest.warns(InconsistentSkbpnetVersionWarning, match="written with skbpnet 0.0.1"):
@@ -652,7 +653,7 @@ def test_pickled_state_holds_only_arrays_plain_values_and_skbpnet_classes(tmp_pa
     assert ("skbpnet", "BPNetClassifier") in globals_  # the public path
     assert {m for m, _ in instances if m.startswith("skbpnet")} == {
         "skbpnet", "skbpnet.nn.sequential", "skbpnet.nn.layers", "skbpnet.nn.activations",
-        "skbpnet.nn.optim", "skbpnet.nn.schedules", "skbpnet.nn.losses",
+        "skbpnet.nn.optim", "skbpnet.nn.schedules",
     }
     # No batch caches, gradients or scratch space travel with the model.
     path = tmp_path / "m.joblib"
@@ -661,8 +662,7 @@ def test_pickled_state_holds_only_arrays_plain_values_and_skbpnet_classes(tmp_pa
     cached = ("_X", "_out", "_dX", "_cache", "_mask", "_maskbuf", "_noise")
     for layer in loaded._net.layers:
         assert not set(cached) & set(layer.__dict__), type(layer)
-    for obj, attr in ((loaded._optimizer, "_scratch"), (loaded._loss_fn, "_grad")):
-        assert attr not in obj.__dict__
+    assert "_scratch" not in loaded._optimizer.__dict__
     # ... and the gradients are rebuilt as views of the flat gradient buffer.
     for layer in loaded._net.layers:
         for g in layer.grads:
@@ -682,7 +682,7 @@ def test_skops_round_trip_trusts_only_public_skbpnet_classes(case, tmp_path):
     untrusted = sio.get_untrusted_types(file=path)
     print("\nskops untrusted types:", untrusted)
     public = {
-        "skbpnet.BPNetClassifier", "skbpnet.BPNetRegressor",
+        "skbpnet.BPNetClassifier", "skbpnet.BPNetRegressor", "skbpnet.TrainingHistory",
         "skbpnet.nn.sequential.Sequential", "skbpnet.nn.layers.Linear",
         "skbpnet.nn.layers.Dropout", "skbpnet.nn.optim.SGD", "skbpnet.nn.optim.Adam",
         *(f"skbpnet.nn.activations.{c.__name__}" for c in skbpnet.nn.ACTIVATIONS.values()),
@@ -704,13 +704,13 @@ def test_skops_round_trip_trusts_only_public_skbpnet_classes(case, tmp_path):
 
 def test_nan_and_inf_values_survive(tmp_path):
     est, X, y = fit_case(CASES[0])
-    est.loss_ = math.nan
-    est._history["best_validation_score"] = -math.inf
-    est._history["best_loss"] = -0.0
+    est._history.loss_curve[-1] = math.nan
+    est._history.best_validation_score = -math.inf
+    est._history.best_loss = -0.0
     loaded = round_trip(est, "safe", tmp_path)
     assert math.isnan(loaded.loss_)
-    assert loaded._history["best_validation_score"] == -math.inf
-    assert math.copysign(1.0, loaded._history["best_loss"]) == -1.0
+    assert loaded._history.best_validation_score == -math.inf
+    assert math.copysign(1.0, loaded._history.best_loss) == -1.0
 
 
 def test_save_refuses_metadata_routing_requests_with_advice(tmp_path):

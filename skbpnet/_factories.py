@@ -1,0 +1,85 @@
+"""The estimators' optimizer and schedule: made from hyperparameters, or continued.
+
+A continued fit (``warm_start`` or ``partial_fit``) keeps the optimizer's
+state (velocities, moments) while the solver stays the same, and takes any
+setting changed since the last fit; a new solver starts fresh. A schedule
+continues while its settings stay the same; a cosine schedule that has run
+its course restarts (SGDR).
+"""
+
+from . import nn
+
+__all__ = ["make_optimizer", "make_schedule", "continue_optimizer", "continue_schedule"]
+
+
+def make_optimizer(params):
+    """A new optimizer for the hyperparameters ``params`` (``get_params()``).
+
+    Examples
+    --------
+    >>> from skbpnet import BPNetClassifier
+    >>> from skbpnet._factories import make_optimizer
+    >>> make_optimizer(BPNetClassifier(solver="sgd").get_params())
+    SGD(learning_rate=0.001, momentum=0.9, nesterov=True)
+    """
+    if params["solver"] == "sgd":
+        return nn.SGD(params["learning_rate_init"], params["momentum"],
+                      params["nesterovs_momentum"])
+    return nn.Adam(params["learning_rate_init"], params["beta_1"], params["beta_2"],
+                   params["epsilon"])
+
+
+def make_schedule(params):
+    """A new learning-rate schedule for the hyperparameters ``params``.
+
+    Examples
+    --------
+    >>> from skbpnet import BPNetRegressor
+    >>> from skbpnet._factories import make_schedule
+    >>> make_schedule(BPNetRegressor(learning_rate="cosine", max_iter=5).get_params())
+    CosineLR(learning_rate_init=0.001)
+    """
+    name, lr = params["learning_rate"], params["learning_rate_init"]
+    if name == "invscaling":
+        return nn.InvScalingLR(lr, params["power_t"])
+    if name == "cosine":
+        return nn.CosineLR(lr, params["max_iter"])
+    return nn.SCHEDULES[name](lr)
+
+
+def continue_optimizer(opt, params):
+    """The optimizer to continue with: ``opt`` with today's settings, or a fresh one.
+
+    Examples
+    --------
+    >>> from skbpnet import BPNetClassifier
+    >>> from skbpnet._factories import continue_optimizer, make_optimizer
+    >>> old = make_optimizer(BPNetClassifier(solver="sgd").get_params())
+    >>> new = continue_optimizer(old, BPNetClassifier(solver="sgd", momentum=0.5).get_params())
+    >>> new is old, new.momentum
+    (True, 0.5)
+    """
+    fresh = make_optimizer(params)
+    if type(fresh) is not type(opt):
+        return fresh
+    opt.adopt_settings(fresh)
+    return opt
+
+
+def continue_schedule(schedule, params):
+    """The schedule to continue with: ``schedule`` if its settings are unchanged.
+
+    Examples
+    --------
+    >>> from skbpnet import BPNetClassifier
+    >>> from skbpnet._factories import continue_schedule, make_schedule
+    >>> params = BPNetClassifier().get_params()
+    >>> old = make_schedule(params)
+    >>> continue_schedule(old, params) is old
+    True
+    """
+    fresh = make_schedule(params)
+    same = type(fresh) is type(schedule) and fresh.settings() == schedule.settings()
+    if same and isinstance(schedule, nn.CosineLR) and schedule.epochs_done >= schedule.total_epochs:
+        return fresh  # a cosine schedule that has run its course restarts (SGDR)
+    return schedule if same else fresh

@@ -1,0 +1,135 @@
+"""The one builder of the estimators' networks, and their chunked prediction.
+
+``fit`` and :func:`skbpnet.load` both build networks here, from an
+:class:`Architecture`: the estimator's hyperparameters when it starts a new
+network, the architecture recorded in the file when a model is loaded. What
+an existing network is (``Architecture.of(net)``) is read off its layers, never
+stored beside them.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import nn
+
+__all__ = ["Architecture", "predict_scores"]
+
+PREDICT_CHUNK = 8192  # rows per block at prediction time
+_RELU_LIKE = ("relu", "leaky_relu", "gelu")
+_ACTIVATION_NAMES = {cls: name for name, cls in nn.ACTIVATIONS.items()}
+
+
+class Architecture(NamedTuple):
+    """The shape of a network: what must not change when training continues.
+
+    Attributes
+    ----------
+    n_features : int
+    hidden : tuple of int
+    activation : str or None
+        The hidden activation; None when there is no hidden layer.
+    dropout : float
+        Dropout before every hidden-to-hidden and hidden-to-output layer
+        (0.0 when there is no hidden layer).
+    input_dropout : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet._network import Architecture
+    >>> arch = Architecture(4, (8,), "tanh", 0.0, 0.0)
+    >>> net = arch.build(3, np.float32, np.random.default_rng(0))
+    >>> Architecture.of(net) == arch
+    True
+    """
+
+    n_features: int
+    hidden: tuple
+    activation: str
+    dropout: float
+    input_dropout: float
+
+    @classmethod
+    def from_params(cls, est, hidden):
+        """The architecture an estimator's hyperparameters ask for."""
+        return cls(int(est.n_features_in_), tuple(int(h) for h in hidden), est.activation,
+                   float(est.dropout), float(est.input_dropout)).normalized()
+
+    def normalized(self):
+        """Without the settings that make no difference to the network."""
+        if not self.hidden:
+            return self._replace(activation=None, dropout=0.0)
+        return self
+
+    @classmethod
+    def of(cls, net):
+        """Read the architecture off a network that :meth:`build` made."""
+        linears = [m for m in net.layers if isinstance(m, nn.Linear)]
+        acts = [m for m in net.layers if isinstance(m, nn.Activation)]
+        drops = [m for m in net.layers if isinstance(m, nn.Dropout)]
+        input_dropout = drops[0].p if drops and net.layers[0] is drops[0] else 0.0
+        hidden_drops = drops[1:] if input_dropout else drops
+        return cls(linears[0].n_in, tuple(m.n_out for m in linears[:-1]),
+                   _ACTIVATION_NAMES[type(acts[0])] if acts else None,
+                   hidden_drops[0].p if hidden_drops else 0.0, input_dropout).normalized()
+
+    def build(self, n_outputs, dtype, rng):
+        """A new network: He initialisation for ReLU-like activations, Glorot otherwise.
+
+        Parameters
+        ----------
+        n_outputs : int
+        dtype : numpy.float32 or numpy.float64
+        rng : numpy.random.Generator
+            Draws the initial weights.
+
+        Returns
+        -------
+        skbpnet.nn.Sequential
+        """
+        init = "he" if self.activation in _RELU_LIKE else "glorot"
+        sizes = [self.n_features, *self.hidden, n_outputs]
+        layers = []
+        if self.input_dropout > 0:
+            layers.append(nn.Dropout(self.input_dropout, random_state=rng))
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            if i > 0 and self.dropout > 0:
+                layers.append(nn.Dropout(self.dropout, random_state=rng))
+            layers.append(nn.Linear(a, b, init=init, dtype=dtype, random_state=rng))
+            if i < len(sizes) - 2:
+                layers.append(nn.ACTIVATIONS[self.activation]())
+        return nn.Sequential(*layers)
+
+
+def predict_scores(net, X):
+    """Raw output scores in chunks, via the network's stateless inference path.
+
+    Parameters
+    ----------
+    net : skbpnet.nn.Sequential
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet._network import Architecture, predict_scores
+    >>> net = Architecture(2, (3,), "relu", 0.0, 0.0).build(1, np.float64,
+    ...                                                     np.random.default_rng(0))
+    >>> predict_scores(net, np.ones((5, 2))).shape
+    (5, 1)
+    """
+    n = X.shape[0]
+    if n <= PREDICT_CHUNK:
+        return net.infer(X)
+    out = None
+    for start in range(0, n, PREDICT_CHUNK):
+        block = net.infer(X[start : start + PREDICT_CHUNK])
+        if out is None:
+            out = np.empty((n, block.shape[1]), block.dtype)
+        out[start : start + PREDICT_CHUNK] = block
+    return out

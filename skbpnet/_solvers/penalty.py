@@ -1,0 +1,39 @@
+"""The L2 penalty of scikit-learn's MLP, in one place for every solver."""
+
+import numpy as np
+
+__all__ = ["l2_value", "l2_scale"]
+
+
+def l2_scale(alpha, sw_sum):
+    """The factor of the penalty's gradient: ``d/dW = l2_scale * W``.
+
+    scikit-learn divides ``alpha / 2 * ||W||^2`` by the batch's total sample
+    weight (the number of samples without weights).
+
+    Examples
+    --------
+    >>> from skbpnet._solvers.penalty import l2_scale
+    >>> l2_scale(0.1, 10)
+    0.01
+    """
+    return alpha / sw_sum
+
+
+def l2_value(net, alpha, sw_sum):
+    """``alpha / 2 * ||W||^2 / sw_sum`` over the penalised parameters of ``net``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import Linear, Sequential
+    >>> from skbpnet._solvers.penalty import l2_value
+    >>> net = Sequential(Linear(1, 1, random_state=0))
+    >>> net.param_vector[:] = [2.0, 5.0]  # weight 2, bias 5 (not penalised)
+    >>> l2_value(net, 1.0, 4)
+    0.5
+    """
+    if not alpha:
+        return 0.0
+    w = net.param_vector[: net.n_penalized]
+    return 0.5 * alpha * float(np.dot(w, w)) / sw_sum

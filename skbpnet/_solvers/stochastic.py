@@ -1,0 +1,278 @@
+"""Minibatch training (SGD, Adam): batching, shuffling, early stopping, rollback.
+
+:func:`fit_stochastic` prepares one call (batch size, row hashes, the
+early-stopping hold-out) and runs a :class:`Trainer`. The trainer never sees
+the estimator: it works on the network, loss, optimizer and schedule it was
+given, records into a :class:`~skbpnet._solvers.history.TrainingHistory` and
+returns a :class:`~skbpnet._solvers.history.TrainResult`; the estimator
+commits the objects only when the call ends well.
+"""
+
+import math
+import time
+import warnings
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from .._network import predict_scores
+from ..nn import Dropout
+from ..nn.hashing import dropout_salt, row_hashes
+from .history import TrainResult
+from .penalty import l2_scale, l2_value
+from .snapshot import Snapshot
+from .validation import hash_split
+
+__all__ = ["Trainer", "Validation", "fit_stochastic"]
+
+
+class Validation(NamedTuple):
+    """The early-stopping hold-out and the score to monitor on it."""
+
+    X: object
+    y: np.ndarray
+    sample_weight: object
+    score: Callable  # score(scores, y, sample_weight) -> float, higher is better
+
+
+def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, incremental,
+                   dropout_seed, score):
+    """One ``fit`` or ``partial_fit`` call with SGD or Adam; returns a TrainResult.
+
+    ``params`` are the estimator's hyperparameters (``get_params()``);
+    ``score(scores, y, sample_weight)`` scores the early-stopping hold-out.
+    """
+    n = X.shape[0]
+    batch_size = _batch_size(params["batch_size"], n)
+    early = params["early_stopping"] and not incremental
+    keyed = params["dropout"] > 0 or params["input_dropout"] > 0
+    hashes = row_hashes(X) if (keyed or early) else None
+    validation = None
+    if early:
+        train = hash_split(hashes, sw, params["validation_fraction"])
+        val = ~train
+        validation = Validation(X[val], y[val], None if sw is None else sw[val], score)
+        X, y, hashes = X[train], y[train], hashes[train]
+        sw = None if sw is None else sw[train]
+        batch_size = min(batch_size, X.shape[0])
+    callbacks = params["callbacks"]
+    trainer = Trainer(
+        net, loss, opt, schedule, alpha=float(params["alpha"]), batch_size=batch_size,
+        shuffle=bool(params["shuffle"]), rng=rng, tol=float(params["tol"]),
+        n_iter_no_change=params["n_iter_no_change"], verbose=bool(params["verbose"]),
+        callbacks=() if callbacks is None else _as_list(callbacks), dropout_seed=dropout_seed,
+    )
+    history.validated = early
+    return trainer.fit(X, y, sw, max_iter=1 if incremental else params["max_iter"],
+                       history=history, validation=validation, hashes=hashes,
+                       incremental=incremental)
+
+
+def _batch_size(batch_size, n):
+    if batch_size == "auto":
+        return min(200, n)
+    if batch_size > n:
+        warnings.warn(f"batch_size={batch_size} is larger than the {n} samples; using "
+                      f"batches of {n}.", UserWarning)
+    return min(batch_size, n)
+
+
+def _as_list(callbacks):
+    try:
+        return list(callbacks)
+    except TypeError:
+        return [callbacks]
+
+
+class Trainer:
+    """Runs epochs of minibatch training on a network and records their history.
+
+    Parameters
+    ----------
+    net : skbpnet.nn.Sequential
+    loss : skbpnet.nn.Loss
+    optimizer : skbpnet.nn.Optimizer
+    schedule : skbpnet.nn.Schedule
+    alpha : float
+        L2 penalty (scikit-learn's meaning: ``alpha / 2 * ||W||^2`` divided by
+        the batch's total sample weight).
+    batch_size : int
+    shuffle : bool
+    rng : numpy.random.Generator
+    tol, n_iter_no_change : float, int
+        Plateau detection, as in scikit-learn's MLP.
+    verbose : bool
+    callbacks : list of callable
+        Each is called as ``callback(info)`` after every epoch with a dict of
+        the epoch's figures; a callback returning True stops training.
+    dropout_seed : int
+        Salt for the keyed dropout masks.
+    """
+
+    def __init__(self, net, loss, optimizer, schedule, *, alpha, batch_size, shuffle, rng,
+                 tol, n_iter_no_change, verbose=False, callbacks=(), dropout_seed=0):
+        self.net, self.loss, self.optimizer, self.schedule = net, loss, optimizer, schedule
+        self.alpha, self.batch_size, self.shuffle, self.rng = alpha, batch_size, shuffle, rng
+        self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.verbose, self.callbacks = verbose, list(callbacks or ())
+        self.dropout_seed = dropout_seed
+        self.n_dropouts = sum(isinstance(m, Dropout) for m in net.layers)
+
+    # -- one epoch -----------------------------------------------------------------
+    def run_epoch(self, X, y, sample_weight, epoch, hashes=None):
+        """One pass over (X, y) in minibatches; returns the mean loss or nan on divergence."""
+        net, n, bs = self.net, X.shape[0], self.batch_size
+        order = self.rng.permutation(n) if self.shuffle else None
+        pv, gv, k = net.param_vector, net.grad_vector, net.n_penalized
+        params, grads = [pv[:k], pv[k:]], [gv[:k], gv[k:]]
+        salts = None
+        if hashes is not None and self.n_dropouts:
+            salts = [dropout_salt(self.dropout_seed, epoch, i) for i in range(self.n_dropouts)]
+        net.train(True)
+        net.input_grad = False
+        total = 0.0
+        for start in range(0, n, bs):
+            stop = min(start + bs, n)
+            idx = slice(start, stop) if order is None else order[start:stop]
+            keys = None if salts is None else [hashes[idx] ^ s for s in salts]
+            value = self._step(X, y, sample_weight, idx, params, grads, keys)
+            if value is None:
+                continue
+            if not math.isfinite(value):
+                return math.nan
+            total += value * (stop - start)
+        return total / n
+
+    def _step(self, X, y, sample_weight, idx, params, grads, keys):
+        """One minibatch: forward, loss, backward, update; returns the batch loss.
+
+        ``idx`` is a slice (a view of X, no copy) or the batch's indices: one
+        gather per batch, by plain fancy indexing (several times faster than
+        ``np.take`` with ``out=``). Returns None for a batch of zero total
+        weight, and a non-finite loss, without updating, when training diverges.
+        """
+        net = self.net
+        Xb, yb = X[idx], y[idx]
+        if sample_weight is None:
+            swb, sw_sum = None, Xb.shape[0]
+        else:
+            swb = sample_weight[idx]
+            sw_sum = float(swb.sum())
+            if sw_sum <= 0:
+                return None  # a batch of zero-weight samples teaches nothing
+        value = self.loss.forward(net.forward(Xb, dropout_keys=keys), yb, swb)
+        value += l2_value(net, self.alpha, sw_sum)
+        if math.isfinite(value):
+            net.backward(self.loss.backward())
+            self.optimizer.step(params, grads, l2=[l2_scale(self.alpha, sw_sum), 0.0])
+        return value
+
+    # -- the loop --------------------------------------------------------------------
+    def fit(self, X, y, sample_weight, *, max_iter, history, validation=None, hashes=None,
+            incremental=False):
+        """Train for up to ``max_iter`` epochs; returns a TrainResult.
+
+        ``history`` (a TrainingHistory) is updated in place. Parameters are
+        rolled back to the last finite epoch on divergence and to the last
+        complete epoch on KeyboardInterrupt; with early stopping the best
+        epoch's parameters are restored.
+        """
+        net, opt = self.net, self.optimizer
+        good = Snapshot(net, opt)  # the last complete, finite epoch
+        best = Snapshot(net, opt) if validation is not None else None
+        result = TrainResult(n_samples_seen=history.t)
+        try:
+            for _ in range(max_iter):
+                if self._epoch(X, y, sample_weight, history, result, validation, hashes,
+                               good, best, None if incremental else max_iter):
+                    break
+                if incremental:
+                    break
+        except KeyboardInterrupt:
+            good.restore(net, opt)
+            result.interrupted = True
+            warnings.warn(
+                "Training interrupted by the user; the model keeps the weights of the "
+                "last complete epoch.",
+                UserWarning,
+                stacklevel=5,
+            )
+        if best is not None and history.best_validation_score > -np.inf:
+            best.restore(net, opt, optimizer_state=False)
+        return result
+
+    def _epoch(self, X, y, sw, history, result, validation, hashes, good, best, max_iter):
+        """One epoch and its bookkeeping; returns True when training should stop."""
+        net, opt = self.net, self.optimizer
+        tic = time.perf_counter()
+        opt.learning_rate = self.schedule.learning_rate
+        epoch_loss = self.run_epoch(X, y, sw, history.n_epochs + 1, hashes)
+        if not math.isfinite(epoch_loss) or not np.isfinite(net.param_vector).all():
+            good.restore(net, opt)
+            result.diverged = True
+            return True
+        result.n_iter += 1
+        result.n_samples_seen += X.shape[0]
+        history.n_epochs += 1
+        history.t = result.n_samples_seen
+        history.loss_curve.append(epoch_loss)
+        info = {"epoch": history.n_epochs, "loss": epoch_loss, "network": net}
+        improved = self._record(history, info, validation, best)
+        info["seconds"] = time.perf_counter() - tic
+        good.take(net, opt)
+        self.schedule.epoch_end(history.n_epochs, result.n_samples_seen)
+        if self.verbose:
+            print(_epoch_line(info, max_iter))
+        stop_cb = any(bool(cb(info)) for cb in self.callbacks)
+        history.no_improvement = 0 if improved else history.no_improvement + 1
+        if stop_cb:
+            result.stopped = "callback"
+            return True
+        return max_iter is not None and self._plateau(history, result, validation is not None)
+
+    def _plateau(self, history, result, early):
+        """Act on ``n_iter_no_change`` epochs without progress; True to stop."""
+        if history.no_improvement <= self.n_iter_no_change:
+            return False
+        if not self.schedule.on_plateau():
+            history.no_improvement = 0
+            return False
+        what = "Validation score" if early else "Training loss"
+        result.stopped = (f"{what} did not improve more than tol={self.tol} for "
+                          f"{self.n_iter_no_change} consecutive epochs.")
+        if self.verbose:
+            print(result.stopped + " Stopping.")
+        return True
+
+    def _record(self, history, info, validation, best):
+        """Update curves and best values; return whether the epoch improved."""
+        if validation is None:
+            last = history.loss_curve[-1]
+            improved = not last > history.best_loss - self.tol
+            history.best_loss = min(history.best_loss, last)
+            return improved
+        scores = predict_scores(self.net, validation.X)
+        val_loss = type(self.loss).from_config(self.loss.get_config()).forward(
+            scores, validation.y, validation.sample_weight)
+        val_score = validation.score(scores, validation.y, validation.sample_weight)
+        history.validation_scores.append(val_score)
+        history.validation_loss_curve.append(val_loss)
+        info["validation_score"], info["validation_loss"] = val_score, val_loss
+        best_score, best_loss = history.best_validation_score, history.best_validation_loss
+        # Accuracy moves in steps of 1 / n_val: a small validation set can sit
+        # on one value for many epochs while the model still improves. So a
+        # falling validation loss also counts as progress.
+        improved = val_score >= best_score + self.tol or val_loss <= best_loss - self.tol
+        if val_score > best_score or (val_score == best_score and val_loss < best_loss):
+            history.best_validation_score = val_score
+            best.take(self.net, self.optimizer)
+        history.best_validation_loss = min(best_loss, val_loss)
+        return improved
+
+
+def _epoch_line(info, max_iter):
+    epoch = f"{info['epoch']}" if max_iter is None else f"{info['epoch']}/{max_iter}"
+    line = f"Epoch {epoch}: loss = {info['loss']:.6f}"
+    if "validation_score" in info:
+        line += f", validation score = {info['validation_score']:.6f}"
+    return line + f", {info['seconds']:.2f} s"

@@ -1,0 +1,291 @@
+"""Model files in skbpnet's safe format: arrays and JSON, nothing that can run code.
+
+``pickle`` and ``joblib`` files can run any code when loaded, so they must
+only ever be loaded from a trusted source. :func:`save` writes a fitted
+:class:`~skbpnet.BPNetClassifier` or :class:`~skbpnet.BPNetRegressor` to a
+file that holds only data, and :func:`load` reads it back without unpickling
+anything and without importing anything named in the file.
+
+The format
+----------
+A model file is a ZIP archive (uncompressed, with fixed timestamps, so the
+same model always gives the same bytes) holding
+
+``metadata.json``
+    UTF-8 JSON: the format name (``"skbpnet-model"``) and version (2; files
+    of version 1, written by skbpnet 0.1, still load), the estimator's class
+    name, the versions of skbpnet, NumPy, scikit-learn and Python that wrote
+    the file, the hyperparameters (``get_params()``), the fitted values that
+    cannot be recomputed, the training history, the network's architecture,
+    the optimizer's and the learning-rate schedule's ``get_config()``, the
+    state of the random generator, a table of the arrays (dtype and shape)
+    and ``sha256``, the checksum described below.
+``<name>.npy``
+    One ``.npy`` file per array: the network's flat parameter vector
+    (``net.param_vector``), the optimizer's state (``optimizer.state.<slot>.<part>``:
+    SGD's velocities, Adam's two moments), and any array among the fitted
+    attributes or parameters (``classes_`` of a numeric or NumPy string dtype,
+    for example). They are read with ``allow_pickle=False``: object arrays are
+    refused.
+
+The package has three layers: :mod:`skbpnet.io.codec` turns values into
+JSON and named arrays, :mod:`skbpnet.io.archive` is the ZIP container and its
+checksum, and :mod:`skbpnet.io.schema` says which parts of an estimator are
+stored and rebuilds them (through the same network builder that ``fit``
+uses). Values that JSON cannot hold exactly are written as one-key objects
+whose key starts with ``$``: ``{"$float": "inf"}``, ``{"$tuple": [...]}``,
+``{"$scalar": ["<f4", 0.5]}`` (a NumPy scalar and its dtype),
+``{"$dict": [[key, value], ...]}`` (a dict with keys other than strings),
+``{"$array": "name"}`` (an array of the archive), ``{"$objects": [...]}`` (a
+1-D object array of strings or numbers, such as ``feature_names_in_``),
+``{"$Generator": state}`` and ``{"$RandomState": state}`` (NumPy random
+generators, rebuilt from a fixed list of bit generators). Loading rebuilds
+exactly the Python and NumPy types that were saved, so a loaded model predicts
+bitwise identically and continues training (``warm_start=True`` or
+``partial_fit``) exactly as the saved one would have.
+
+The checksum is the SHA-256 of, for every array in name order, its name,
+dtype, shape and bytes, followed by the metadata without the ``sha256`` entry,
+serialised as compact JSON with sorted keys. It detects damaged and truncated
+files; it is not a signature (whoever can write the file can recompute it).
+
+Callbacks are code, and the format stores no code: an estimator whose
+``callbacks`` parameter is set cannot be saved; set it to ``None`` first
+(``est.set_params(callbacks=None)``), and set it again after loading.
+"""
+
+import json
+import os
+import warnings
+import zipfile
+
+from .. import _version
+from .._base import InconsistentSkbpnetVersionWarning
+from .._atomic import write_atomic
+from . import _v1
+from .archive import FORMAT_NAME, checksum, read_archive, write_zip
+from .codec import Decoder, expect
+from .errors import ModelFileError
+from .schema import (ESTIMATORS, FORMAT_VERSION, OPTIMIZERS, SCHEDULES, architecture_from,
+                     assemble, build_net, build_parts, check_consistency, dump, load_object,
+                     load_optimizer_state)
+
+__all__ = ["ModelFileError", "save", "load"]
+
+_KEYS_V2 = {"format", "format_version", "estimator", "versions", "params", "attributes",
+            "history", "net", "optimizer", "schedule", "rng", "arrays"}
+
+
+def save(estimator, path):
+    """Save a fitted estimator to a model file that cannot run code when loaded.
+
+    The file holds the estimator's hyperparameters, its weights, the
+    optimizer's state, the learning-rate schedule and the random generator,
+    so the model loaded by :func:`load` predicts bitwise identically and
+    continues training (``warm_start=True`` or ``partial_fit``) exactly as
+    this one would. It is a ZIP archive of ``.npy`` arrays and a
+    ``metadata.json`` entry with a SHA-256 checksum; see
+    :mod:`skbpnet.io` for the layout.
+
+    The file is written atomically: to a temporary file in the same folder,
+    synced to disk, then renamed over ``path``. If anything fails on the way,
+    an existing file at ``path`` is left as it was.
+
+    Parameters
+    ----------
+    estimator : BPNetClassifier or BPNetRegressor
+        A fitted estimator (of exactly one of these classes, not a subclass).
+        Its ``callbacks`` parameter must be ``None`` or empty: callbacks are
+        code, which the format does not store. Set it to ``None`` before saving
+        and again after loading.
+    path : str or os.PathLike
+        Where to write the file; any extension (``.skbpnet`` is a good one).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted (a ``ValueError``).
+    TypeError
+        If ``estimator`` is not a BPNetClassifier or BPNetRegressor.
+    ValueError
+        If a parameter or attribute cannot be stored (callbacks, for example).
+
+    See Also
+    --------
+    load : Read the file back.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import skbpnet
+    >>> X = np.random.default_rng(0).normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = skbpnet.BPNetClassifier(hidden_layer_sizes=(8,), random_state=0)
+    >>> clf = clf.partial_fit(X, y, classes=[0, 1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.skbpnet")
+    ...     skbpnet.save(clf, path)
+    ...     loaded = skbpnet.load(path)
+    >>> bool((loaded.predict_proba(X) == clf.predict_proba(X)).all())
+    True
+    """
+    body, arrays = dump(estimator)
+    body = {"format": FORMAT_NAME, **body}
+    digest = checksum(body, arrays)
+    text = json.dumps({**body, "sha256": digest}, sort_keys=True, indent=1, ensure_ascii=True,
+                      allow_nan=False)
+    write_atomic(path, lambda fh: write_zip(fh, text.encode("ascii"), arrays))
+
+
+def load(path):
+    """Load an estimator saved by :func:`save`, without running any code from the file.
+
+    Nothing in the file is unpickled or imported: the arrays are read with
+    ``allow_pickle=False``, the metadata is JSON, and the only objects built
+    are skbpnet's estimators, layers, optimizers, schedules and losses, and
+    NumPy random generators, chosen from fixed tables. The checksum is
+    verified and every part of the file is checked against the others before
+    the estimator is built; a file that fails any check raises
+    :class:`ModelFileError` and nothing is returned.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`save`.
+
+    Returns
+    -------
+    estimator : BPNetClassifier or BPNetRegressor
+        The fitted estimator, with the same parameters, weights, optimizer
+        state, schedule and random generator as the one saved.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a skbpnet model file (a joblib or pickle file, a
+        plain ``.npz``, random bytes), is damaged or truncated (the checksum
+        does not match), holds pickled data or an object array, names another
+        estimator class, or holds unknown or inconsistent entries.
+    OSError
+        If the file cannot be read.
+
+    Warns
+    -----
+    InconsistentSkbpnetVersionWarning
+        If the file was written, or the model fitted, by another version of
+        skbpnet.
+
+    See Also
+    --------
+    save : Write the file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import skbpnet
+    >>> X = np.random.default_rng(0).normal(size=(40, 3))
+    >>> reg = skbpnet.BPNetRegressor(hidden_layer_sizes=(8,), random_state=0)
+    >>> reg = reg.partial_fit(X, X.sum(axis=1))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.skbpnet")
+    ...     skbpnet.save(reg, path)
+    ...     loaded = skbpnet.load(path)
+    >>> type(loaded).__name__, bool((loaded.predict(X) == reg.predict(X)).all())
+    ('BPNetRegressor', True)
+    >>> # training continues exactly where it stopped
+    >>> a = reg.partial_fit(X, X.sum(axis=1)).predict(X)
+    >>> b = loaded.partial_fit(X, X.sum(axis=1)).predict(X)
+    >>> bool((a == b).all())
+    True
+    """
+    shown = os.fspath(path)
+    if isinstance(shown, bytes):
+        shown = os.fsdecode(shown)
+    with open(path, "rb"):
+        pass  # a missing or unreadable path raises FileNotFoundError or PermissionError
+    try:
+        est, versions = _load(path)
+    except ModelFileError as exc:
+        raise ModelFileError(f"Cannot load {shown!r}: {exc}") from exc.__cause__
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError,
+            TypeError, AttributeError, IndexError, OverflowError, RecursionError,
+            NotImplementedError, OSError, MemoryError) as exc:
+        raise ModelFileError(
+            f"Cannot load {shown!r}: the file is damaged or not a skbpnet model file "
+            f"({type(exc).__name__}: {exc})."
+        ) from exc
+    if any(v != _version.__version__ for v in versions.values()):
+        detail = ", ".join(f"{what} with skbpnet {v}" for what, v in versions.items())
+        warnings.warn(
+            f"The {type(est).__name__} in {shown!r} was {detail}, and is loaded with skbpnet "
+            f"{_version.__version__}; results may differ. Refit it, or load it with the "
+            f"skbpnet that saved it.",
+            InconsistentSkbpnetVersionWarning,
+            stacklevel=2,
+        )
+    return est
+
+
+def _load(path):
+    meta, arrays = read_archive(path, versions=(1, FORMAT_VERSION))
+    digest = meta.pop("sha256", None)
+    if not isinstance(digest, str):
+        raise ModelFileError("metadata.json has no sha256 checksum.")
+    if checksum(meta, arrays) != digest:
+        raise ModelFileError(
+            "the checksum does not match: the file was changed or damaged after it was written."
+        )
+    v1 = meta["format_version"] == 1
+    expected = _v1.KEYS if v1 else _KEYS_V2
+    if set(meta) != expected:
+        raise ModelFileError(
+            f"metadata.json has the entries {sorted(meta)}; expected {sorted(expected)}."
+        )
+    cls = ESTIMATORS.get(meta["estimator"]) if isinstance(meta["estimator"], str) else None
+    if cls is None:
+        raise ModelFileError(
+            f"it holds a {meta['estimator']!r}; skbpnet model files hold only "
+            f"{' or '.join(sorted(ESTIMATORS))}."
+        )
+    versions = expect(meta["versions"], dict, "versions")
+    expect(versions.get("skbpnet"), str, "versions.skbpnet")
+    decoder = Decoder(arrays)
+    if v1:
+        params, attrs, history, arch, n_outputs = _v1.read_parts(cls, meta, decoder)
+    else:
+        params, attrs, history = build_parts(cls, meta, decoder)
+        arch, n_outputs = architecture_from(expect(meta["net"], dict, "net"),
+                                            attrs["n_features_in_"])
+    objects = _load_objects(meta, decoder, arch, n_outputs, history)
+    if v1:
+        _v1.check_layers(meta["net"], objects["_net"])
+    if decoder.used != set(arrays):
+        raise ModelFileError(f"arrays {sorted(set(arrays) - decoder.used)} are not used.")
+    check_consistency(cls, attrs, objects["_net"])
+    est = assemble(cls, params, attrs, objects)
+    return est, {"written": versions.get("skbpnet"), "fitted": attrs.get("_skbpnet_version")}
+
+
+def _load_objects(meta, decoder, arch, n_outputs, history):
+    """The network, optimizer, schedule, generator and history, each checked."""
+    import numpy as np
+
+    rng = decoder.decode(meta["rng"], "rng")
+    if type(rng) is not np.random.Generator:
+        raise ModelFileError("rng is not a NumPy Generator.")
+    net_meta = meta["net"]
+    pv = decoder.decode(net_meta.get("param_vector"), "net.param_vector")
+    net = build_net(arch, n_outputs, net_meta.get("dtype"), pv, rng)
+    opt_meta = expect(meta["optimizer"], dict, "optimizer")
+    opt = load_object(OPTIMIZERS, {k: v for k, v in opt_meta.items() if k != "state"},
+                      decoder, "optimizer")
+    opt = load_optimizer_state(opt, opt_meta, decoder, net)
+    schedule = load_object(SCHEDULES, meta["schedule"], decoder, "schedule")
+    return {"_net": net, "_optimizer": opt, "_schedule": schedule, "_rng": rng,
+            "_history": history}
