@@ -30,7 +30,7 @@ Examples
 >>> from skbpnet import BPNetRegressor
 >>> import skbpnet.onnx  # registers the converters
 >>> X = np.random.RandomState(0).normal(size=(50, 3))
->>> reg = BPNetRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30,
+>>> reg = BPNetRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=500,
 ...                      random_state=0).fit(X, X.sum(axis=1))
 >>> sess = ort.InferenceSession(to_onnx(reg, X[:1]).SerializeToString(),
 ...                             providers=["CPUExecutionProvider"])
@@ -338,7 +338,7 @@ def register_converters():
     >>> register_converters()
     >>> X = np.random.RandomState(0).normal(size=(60, 4)).astype(np.float32)
     >>> y = np.where(X[:, 0] > 0, "yes", "no")
-    >>> clf = BPNetClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50,
+    >>> clf = BPNetClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=500,
     ...                       random_state=0).fit(X, y)
     >>> onx = to_onnx(clf, X[:1], options={BPNetClassifier: {"zipmap": False}})
     >>> sess = ort.InferenceSession(onx.SerializeToString(),
