@@ -197,14 +197,15 @@ def _finish(scope, container, name, variable, dtype):
 # -- classifier -----------------------------------------------------------------------------
 def _labels(scope, container, model, scores, output):
     """Emit ``predict``: a 0/1 matrix (multilabel) or the class labels."""
-    dtype = _dtype(model)
-    zero = _const(scope, container, dtype.type(0), "zero")
-    positive = _node(scope, container, "Greater", [scores, zero])
+    if _is_multilabel(model) or model.n_outputs_ == 1:
+        zero = _const(scope, container, _dtype(model).type(0), "zero")
+        positive = _cast(scope, container, _node(scope, container, "Greater", [scores, zero]),
+                         TensorProto.INT64)  # scores > 0, as 0/1
     if _is_multilabel(model):
-        _cast(scope, container, positive, TensorProto.INT64, output)
+        _node(scope, container, "Identity", [positive], output)
         return
     if model.n_outputs_ == 1:
-        index = _cast(scope, container, positive, TensorProto.INT64)
+        index = positive
         flat = _const(scope, container, np.array([-1], dtype=np.int64), "flat")
         index = _node(scope, container, "Reshape", [index, flat])
     else:
