@@ -2,9 +2,9 @@
 Exporting a model to ONNX and serving it with onnxruntime
 ==========================================================
 
-`ONNX <https://onnx.ai>`_ is a file format for trained models that runtimes
+`ONNX <https://onnx.ai>`__ is a file format for trained models that runtimes
 in many languages execute without Python or scikit-learn. Importing
-:mod:`skbpnet.onnx` teaches `skl2onnx <https://onnx.ai/sklearn-onnx/>`_ to
+:mod:`skbpnet.onnx` teaches `skl2onnx <https://onnx.ai/sklearn-onnx/>`__ to
 convert :class:`~skbpnet.BPNetClassifier` and
 :class:`~skbpnet.BPNetRegressor`, alone or inside a pipeline. This example
 trains a small network on scikit-learn's 8x8 digits, exports the whole
