@@ -190,8 +190,8 @@ def _finish(scope, container, name, variable, dtype):
     if isinstance(variable.type, _TENSOR_TYPE[dtype]):
         _node(scope, container, "Identity", [name], variable.full_name)
     else:
-        proto = TensorProto.FLOAT if isinstance(variable.type, FloatTensorType) else TensorProto.DOUBLE
-        _cast(scope, container, name, proto, variable.full_name)
+        to = TensorProto.FLOAT if isinstance(variable.type, FloatTensorType) else TensorProto.DOUBLE
+        _cast(scope, container, name, to, variable.full_name)
 
 
 # -- classifier -----------------------------------------------------------------------------
