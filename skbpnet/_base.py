@@ -238,11 +238,11 @@ class _BaseBPNet(BaseEstimator):
         state = (self._continued_state(arch) if continuing
                  else self._new_state(arch, n_outputs, X.dtype))
         net, opt, schedule, rng, history, seed = state
-        X = X if X.dtype == net.dtype else X.astype(net.dtype)
+        X = _cast(X, net.dtype)
         if y.dtype.kind == "f" and y.dtype != net.dtype:
             y = y.astype(net.dtype)
         if sw is not None:
-            sw = sw.astype(net.dtype, copy=False)
+            sw = _check_weight_range(sw.astype(net.dtype, copy=False))
         params = self.get_params(deep=False)
         if self.solver == "lbfgs":
             result = fit_lbfgs(net, self._make_loss(), X, y, sw, history, params=params)
@@ -251,7 +251,8 @@ class _BaseBPNet(BaseEstimator):
                                     history, params=params, incremental=incremental,
                                     dropout_seed=seed, score=self._validation_scorer())
         report(result, name=type(self).__name__, params=params, continuing=continuing,
-               incremental=incremental)
+               incremental=incremental,
+               final_loss=history.loss_curve[-1] if history.loss_curve else math.nan)
         if continuing and result.n_iter == 0:
             rng = self._rng  # nothing of this call was kept (divergence): nor its shuffling
         # Commit: from here on nothing can fail. A model at rest is in evaluation
@@ -260,7 +261,7 @@ class _BaseBPNet(BaseEstimator):
         net.input_grad = True
         self._net, self._optimizer, self._schedule, self._rng = net, opt, schedule, rng
         self._history, self._dropout_seed = history, seed
-        self._skbpnet_version = _version.__version__
+        self._skbpnet_version = _version.current()
         self.n_iter_ = result.n_iter
 
     def _new_state(self, arch, n_outputs, dtype):
@@ -304,9 +305,7 @@ class _BaseBPNet(BaseEstimator):
                           reset=False)
         if sparse.issparse(X) and X.format == "csc":
             X = X.tocsr()
-        if X.dtype != self._net.dtype:
-            X = X.astype(self._net.dtype)
-        return predict_scores(self._net, X)
+        return predict_scores(self._net, _cast(X, self._net.dtype))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -316,16 +315,53 @@ class _BaseBPNet(BaseEstimator):
     # -- pickling -----------------------------------------------------------------------
     def __setstate__(self, state):
         version = state.get("_skbpnet_version")
-        if version is not None and version != _version.__version__:
+        if version is not None and version != _version.current():
             warnings.warn(
                 f"This {type(self).__name__} was fitted with skbpnet {version} and is loaded "
-                f"with skbpnet {_version.__version__}; results may differ. Refit it, or load "
+                f"with skbpnet {_version.current()}; results may differ. Refit it, or load "
                 f"it with skbpnet {version}.",
                 InconsistentSkbpnetVersionWarning,
             )
         if isinstance(state.get("_history"), dict):  # skbpnet 0.1.0 kept copies
             state["_history"] = upgrade_history(state)
         super().__setstate__(state)
+
+
+def _cast(X, dtype):
+    """``X`` in the model's dtype; values beyond its range are refused, not made inf."""
+    if X.dtype == dtype:
+        return X
+    values = X.data if sparse.issparse(X) else X
+    limit = np.finfo(dtype).max
+    if values.size and np.abs(values).max() > limit:
+        raise ValueError(
+            f"X holds values beyond the range of the model's dtype {np.dtype(dtype).name} "
+            f"(largest magnitude {np.abs(values).max():.3g} > {limit:.3g}); they would "
+            f"become inf. Scale the features (for example with StandardScaler), or fit a "
+            f"float64 model."
+        )
+    return X.astype(dtype)
+
+
+def _check_weight_range(sw):
+    """Refuse weights whose total overflows, or whose positive entries underflow, in sw's dtype."""
+    info = np.finfo(sw.dtype)
+    total = float(np.sum(sw, dtype=np.float64))
+    if not total < info.max:
+        raise ValueError(
+            f"sample_weight sums to {total:.3g}, which overflows {sw.dtype.name}: the loss "
+            f"would be inf or nan. Divide the weights by a constant (for example by their "
+            f"maximum); only their ratios matter to the loss."
+        )
+    positive = sw[sw > 0]
+    if positive.size and positive.min() < info.tiny:
+        raise ValueError(
+            f"sample_weight holds positive weights below {info.tiny:.3g}, the smallest "
+            f"normal {sw.dtype.name} number ({positive.min():.3g}); they lose precision or "
+            f"vanish. Multiply the weights by a constant (for example divide them by their "
+            f"maximum)."
+        )
+    return sw
 
 
 # The fitted attributes that skbpnet 0.1.0 stored beside the history and the

@@ -3,6 +3,7 @@
 import functools
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import column_or_1d
 from sklearn.utils.class_weight import compute_sample_weight
@@ -131,6 +132,18 @@ _COMMON_ATTRIBUTES = """\
         Output activation."""
 
 
+def _check_classes(classes, name):
+    """The sorted classes given to the first partial_fit; refuses NaN and 2-D input."""
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or classes.size == 0:
+        raise ValueError(f"classes given to {name}.partial_fit must be a non-empty 1-D "
+                         f"array of labels; got shape {classes.shape}.")
+    if classes.dtype.kind in "fc" and not np.isfinite(classes).all():
+        raise ValueError(f"classes given to {name}.partial_fit hold NaN or infinite values: "
+                         f"{classes.tolist()}.")
+    return np.unique(classes)
+
+
 class BPNetClassifier(ClassifierMixin, _BaseBPNet):
     __doc__ = """Multi-layer perceptron classifier trained by backpropagation.
 
@@ -228,6 +241,8 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
     # -- targets ----------------------------------------------------------------------
     def _encode_y(self, y, continuing, incremental, classes):
         name = type(self).__name__
+        if sparse.issparse(y):  # a sparse label indicator matrix, as MLPClassifier takes
+            y = y.toarray()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -250,7 +265,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
                     f"classes must be passed on the first call to {name}.partial_fit: the "
                     f"network's output layer needs every class from the start."
                 )
-            labels = np.unique(np.asarray(classes))
+            labels = _check_classes(classes, name)
         else:
             labels = np.unique(y)
         unknown = np.setdiff1d(np.unique(y), labels)

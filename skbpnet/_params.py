@@ -75,10 +75,13 @@ def validate_params(est):
         if key in params and not check(params[key]):
             raise ValueError(f"The '{key}' parameter of {name} must be {text}; got {params[key]!r}.")
     hidden = params["hidden_layer_sizes"]
-    sizes = [hidden] if isinstance(hidden, numbers.Integral) else hidden
-    try:
-        sizes = list(sizes)
-    except TypeError:
+    # An integer, or a sequence that can be read twice: an iterator would be
+    # consumed by the first fit, and a dict would count its keys.
+    if isinstance(hidden, numbers.Integral):
+        sizes = [hidden]
+    elif isinstance(hidden, (list, tuple)) or (isinstance(hidden, np.ndarray) and hidden.ndim == 1):
+        sizes = list(hidden)
+    else:
         sizes = None
     if sizes is None or not all(
         isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
@@ -103,11 +106,11 @@ def validate_params(est):
             f"The 'callbacks' parameter of {name} must be None or a list of callables; "
             f"got {callbacks!r}."
         )
-    cw = params.get("class_weight")
-    if cw is not None and not (cw == "balanced" if isinstance(cw, str) else isinstance(cw, dict)):
+    _check_class_weight(name, params.get("class_weight"))
+    if params["solver"] == "lbfgs" and callbacks is not None and _as_list(callbacks):
         raise ValueError(
-            f"The 'class_weight' parameter of {name} must be None, 'balanced' or a dict "
-            f"mapping classes to weights; got {cw!r}."
+            f"{name} cannot call callbacks with solver='lbfgs': L-BFGS has no epochs. Use "
+            f"solver='adam' or 'sgd', or callbacks=None."
         )
     for key in ("dropout", "input_dropout"):
         if params["solver"] == "lbfgs" and params.get(key, 0) > 0:
@@ -116,6 +119,19 @@ def validate_params(est):
                 f"needs a deterministic objective. Use solver='adam' or 'sgd', or {key}=0."
             )
     return [int(s) for s in sizes]
+
+
+def _check_class_weight(name, cw):
+    if cw is None or (isinstance(cw, str) and cw == "balanced"):
+        return
+    bad = not isinstance(cw, dict) or not all(
+        isinstance(w, numbers.Real) and not isinstance(w, bool) and np.isfinite(w) and w >= 0
+        for w in cw.values())
+    if bad:
+        raise ValueError(
+            f"The 'class_weight' parameter of {name} must be None, 'balanced' or a dict "
+            f"mapping classes to finite, non-negative weights; got {cw!r}."
+        )
 
 
 def _as_list(callbacks):

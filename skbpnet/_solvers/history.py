@@ -111,6 +111,8 @@ class TrainResult:
     stopped : str or None
         Why training stopped before ``max_iter``: a message, ``'callback'``,
         ``'lbfgs'``, or None.
+    start_loss : float
+        The loss before this call (on a sample of the rows), or nan if not measured.
 
     Examples
     --------
@@ -124,6 +126,7 @@ class TrainResult:
     diverged: bool = False
     interrupted: bool = False
     stopped: str = None
+    start_loss: float = math.nan
 
     @property
     def converged_early(self):

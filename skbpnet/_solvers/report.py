@@ -1,5 +1,6 @@
 """How a training call that did not end normally is reported: warnings and errors."""
 
+import math
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
@@ -18,7 +19,12 @@ class DivergenceWarning(UserWarning):
     """
 
 
-def report(result, *, name, params, continuing, incremental):
+# A call that ends with a loss this many times the loss it started from has
+# failed as surely as one that diverged to inf.
+EXPLOSION_FACTOR = 10.0
+
+
+def report(result, *, name, params, continuing, incremental, final_loss=math.nan):
     """Warn about (or refuse) the outcome of one solver call.
 
     Parameters
@@ -30,18 +36,23 @@ def report(result, *, name, params, continuing, incremental):
         The estimator's hyperparameters.
     continuing, incremental : bool
         Whether the call continued a fitted model, and whether it was partial_fit.
+    final_loss : float
+        The training loss of the last epoch kept.
 
     Raises
     ------
     ValueError
         When the loss diverged before any epoch of a new model finished.
     """
+    advice = (f"Lower learning_rate_init (now {params['learning_rate_init']}), scale the "
+              f"features (for example with StandardScaler), or raise alpha.")
+    if not result.diverged and result.n_iter and final_loss > EXPLOSION_FACTOR * result.start_loss > 0:
+        warnings.warn(
+            f"The training loss of {name} rose from {result.start_loss:.4g} before this call "
+            f"to {final_loss:.4g}: training is unstable. {advice}",
+            DivergenceWarning, stacklevel=5)
     if result.diverged:
-        advice = (
-            f"The training loss of {name} became inf or nan. Lower learning_rate_init "
-            f"(now {params['learning_rate_init']}), scale the features (for example with "
-            f"StandardScaler), or raise alpha."
-        )
+        advice = f"The training loss of {name} became inf or nan. {advice}"
         if result.n_iter == 0 and not continuing:
             raise ValueError(advice + " No epoch finished with a finite loss, so the "
                              "estimator was left unchanged.")

@@ -63,9 +63,24 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
         callbacks=() if callbacks is None else _as_list(callbacks), dropout_seed=dropout_seed,
     )
     history.validated = early
-    return trainer.fit(X, y, sw, max_iter=1 if incremental else params["max_iter"],
+    start_loss = _start_loss(net, loss, X, y, sw, float(params["alpha"]))
+    result = trainer.fit(X, y, sw, max_iter=1 if incremental else params["max_iter"],
                        history=history, validation=validation, hashes=hashes,
                        incremental=incremental)
+    result.start_loss = start_loss
+    return result
+
+
+def _start_loss(net, loss, X, y, sw, alpha, n=2048):
+    """The penalised loss of the network before this call, on up to ``n`` rows."""
+    rows = slice(0, min(n, X.shape[0]))
+    swb = None if sw is None else sw[rows]
+    if swb is not None and not swb.sum() > 0:
+        return math.nan
+    with np.errstate(all="ignore"):
+        value = type(loss)().forward(predict_scores(net, X[rows]), y[rows], swb)
+    sw_sum = X[rows].shape[0] if swb is None else float(swb.sum())
+    return float(value) + l2_value(net, alpha, sw_sum)
 
 
 def _batch_size(batch_size, n):
@@ -189,6 +204,8 @@ class Trainer:
                 if incremental:
                     break
         except KeyboardInterrupt:
+            if result.n_iter == 0:
+                raise  # nothing to keep: the estimator restores its state before the call
             good.restore(net, opt)
             result.interrupted = True
             warnings.warn(

@@ -220,11 +220,11 @@ def load(path):
             f"Cannot load {shown!r}: the file is damaged or not a skbpnet model file "
             f"({type(exc).__name__}: {exc})."
         ) from exc
-    if any(v != _version.__version__ for v in versions.values()):
+    if any(v != _version.current() for v in versions.values()):
         detail = ", ".join(f"{what} with skbpnet {v}" for what, v in versions.items())
         warnings.warn(
             f"The {type(est).__name__} in {shown!r} was {detail}, and is loaded with skbpnet "
-            f"{_version.__version__}; results may differ. Refit it, or load it with the "
+            f"{_version.current()}; results may differ. Refit it, or load it with the "
             f"skbpnet that saved it.",
             InconsistentSkbpnetVersionWarning,
             stacklevel=2,

@@ -60,7 +60,7 @@ def dump(estimator):
     return {
         "format_version": FORMAT_VERSION,
         "estimator": cls.__name__,
-        "versions": {"skbpnet": _version.__version__, "numpy": np.__version__,
+        "versions": {"skbpnet": _version.current(), "numpy": np.__version__,
                      "scikit-learn": sklearn.__version__,
                      "python": ".".join(map(str, sys.version_info[:3]))},
         **body,
