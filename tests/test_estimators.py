@@ -1,10 +1,11 @@
 """Behaviour of BPNetClassifier and BPNetRegressor as scikit-learn estimators.
 
 Pipelines and grid search, cloning and persistence, every kind of target and
-input, dtypes, early stopping, warm starts and partial_fit, reproducibility,
+input, dtypes, warm starts and partial_fit, reproducibility,
 progress output, class and sample weights, metadata routing, callbacks,
 interruption, learning-rate schedules and activations. Bad input and
-hyperparameters, divergence and rollback are in ``test_estimator_errors.py``.
+hyperparameters are in ``test_estimator_errors.py``; divergence, rollback and
+the early-stopping split in ``tests/solvers/``.
 
 Everything runs on small data with small networks and few epochs.
 """
@@ -35,7 +36,6 @@ from sklearn.preprocessing import StandardScaler
 
 import skbpnet.nn
 from skbpnet import BPNetClassifier, BPNetRegressor
-from skbpnet._solvers.validation import hash_split
 from skbpnet.nn.hashing import row_hashes
 
 # Few epochs are the point here; "not converged" is expected everywhere.
@@ -46,20 +46,7 @@ BOTH = pytest.mark.parametrize("cls", ESTIMATORS, ids=["clf", "reg"])
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 
 
-from _estimator_helpers import make_data, small  # noqa: E402
-
-
-def params_of(est):
-    """Copies of all weights and biases, in order."""
-    return [np.array(a, copy=True) for a in est.coefs_ + est.intercepts_]
-
-
-def assert_same_params(a, b):
-    pa, pb = params_of(a), params_of(b)
-    assert len(pa) == len(pb)
-    for x, y in zip(pa, pb):
-        assert x.dtype == y.dtype
-        np.testing.assert_array_equal(x, y)
+from tests._estimator_helpers import assert_same_params, make_data, params_of, small  # noqa: E402
 
 
 def outputs(est, X):
@@ -330,44 +317,6 @@ def test_dtype_follows_X(cls, kind, expected):
     # Data of the other float dtype is accepted at predict time.
     other = X.astype(np.float64 if expected == np.float32 else np.float32)
     assert outputs(est, other).dtype == expected
-
-
-# -- early stopping ------------------------------------------------------------------
-@BOTH
-@DTYPES
-def test_early_stopping_restores_the_best_epoch(cls, dtype):
-    X, y = make_data(cls, n=200, dtype=dtype)
-    params = {"early_stopping": True, "validation_fraction": 0.25, "n_iter_no_change": 3,
-              "learning_rate_init": 0.05, "hidden_layer_sizes": (32,)}
-    est = small(cls, max_iter=200, **params).fit(X, y)
-    n = est.n_iter_
-    assert n < 200, "early stopping should have stopped training"
-    assert len(est.validation_scores_) == n
-    assert len(est.validation_loss_curve_) == n
-    assert len(est.loss_curve_) == n
-    assert est.best_loss_ is None
-    assert est.best_validation_score_ == max(est.validation_scores_)
-    # The held-out rows, recomputed: the final model scores best_validation_score_ there.
-    train = hash_split(row_hashes(X), None, 0.25)
-    assert (~train).sum() == np.ceil(0.25 * len(np.unique(row_hashes(X))))
-    score = est.score(X[~train], y[~train])
-    assert score == pytest.approx(est.best_validation_score_, rel=1e-6, abs=1e-12)
-    # The best epoch was not the last, so weights were really restored: those
-    # of a run stopped at the best epoch.
-    best = max(i for i, s in enumerate(est.validation_scores_)
-               if s == est.best_validation_score_) + 1
-    assert est.validation_scores_[-1] < est.best_validation_score_
-    shorter = small(cls, max_iter=best, **params).fit(X, y)
-    assert shorter.validation_scores_ == est.validation_scores_[:best]
-    assert_same_params(est, shorter)
-
-
-@BOTH
-def test_early_stopping_is_ignored_by_partial_fit_and_lbfgs(cls):
-    X, y = make_data(cls)
-    est = small(cls, early_stopping=True, solver="lbfgs").fit(X, y)
-    assert est.validation_scores_ is None and est.best_validation_score_ is None
-    assert est.best_loss_ is not None
 
 
 # -- warm starts and partial_fit -------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Behaviour of the core modules: buffers, pickling, state, modes, dtypes, validation."""
+"""Sequential: flat buffers, pickling and state, modes, sparse input, dtypes end to end."""
 
 import pickle
 
@@ -7,7 +7,6 @@ import pytest
 import scipy.sparse as sp
 
 from skbpnet.nn import (
-    ACTIVATIONS,
     GELU,
     SGD,
     Adam,
@@ -245,150 +244,8 @@ def test_set_state_rejects_wrong_shapes():
 
 
 # --------------------------------------------------------------------------
-# Dropout
-# --------------------------------------------------------------------------
-
-
-def test_dropout_is_identity_in_eval_mode():
-    X = np.random.default_rng(0).normal(size=(10, 7))
-    drop = Dropout(0.5, random_state=0).eval()
-    out = drop.forward(X)
-    np.testing.assert_array_equal(out, X)
-    dY = np.ones_like(X)
-    np.testing.assert_array_equal(drop.backward(dY), dY)
-    np.testing.assert_array_equal(Dropout(0.0).forward(X), X)  # p = 0 too, in training
-
-
-def test_dropout_keeps_the_mean_in_training():
-    p = 0.3
-    drop = Dropout(p, random_state=0)
-    X = np.ones((2000, 50))
-    out = drop.forward(X)
-    dropped = out == 0
-    assert abs(dropped.mean() - p) < 0.01
-    np.testing.assert_allclose(out[~dropped], 1.0 / (1.0 - p), rtol=1e-15)
-    assert abs(out.mean() - 1.0) < 0.02
-    # a fresh mask each call
-    first = dropped.copy()
-    assert np.any((drop.forward(X) == 0) != first)
-
-
-def test_dropout_float32():
-    drop = Dropout(0.5, random_state=0)
-    X = np.ones((100, 10), dtype=np.float32)
-    out = drop.forward(X)
-    assert out.dtype == np.float32
-    assert drop.backward(np.ones_like(X)).dtype == np.float32
-    assert set(np.unique(out).tolist()) == {0.0, 2.0}
-
-
-def test_dropout_same_seed_same_mask():
-    X = np.ones((20, 20))
-    a = Dropout(0.5, random_state=3).forward(X).copy()
-    b = Dropout(0.5, random_state=3).forward(X).copy()
-    np.testing.assert_array_equal(a, b)
-
-
-# --------------------------------------------------------------------------
-# Losses
-# --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_softmax_cross_entropy_is_finite_for_huge_scores(dtype):
-    loss = SoftmaxCrossEntropyLoss()
-    scores = np.array([[1e4, -1e4], [-1e4, 1e4], [1e4, 1e4]], dtype=dtype)
-    value = loss.forward(scores, np.array([1, 1, 0]))
-    grad = loss.backward()
-    assert np.isfinite(value) and np.all(np.isfinite(grad))
-    # per sample: 2e4, 0, log 2
-    assert value == pytest.approx((2e4 + 0.0 + np.log(2.0)) / 3, rel=1e-6)
-    np.testing.assert_allclose(grad, np.array([[1, -1], [0, 0], [-0.5, 0.5]]) / 3, atol=1e-7)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_sigmoid_bce_is_finite_for_huge_scores(dtype):
-    loss = SigmoidBinaryCrossEntropyLoss()
-    scores = np.array([[1e4], [-1e4], [1e4], [-1e4]], dtype=dtype)
-    y = np.array([[1], [0], [0], [1]])
-    value = loss.forward(scores, y)
-    grad = loss.backward()
-    assert np.isfinite(value) and np.all(np.isfinite(grad))
-    assert value == pytest.approx((0 + 0 + 1e4 + 1e4) / 4, rel=1e-6)
-    np.testing.assert_allclose(grad.ravel(), np.array([0, 0, 1, -1]) / 4, atol=1e-7)
-
-
-def test_mse_value_and_gradient_agree():
-    rng = np.random.default_rng(0)
-    scores, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
-    w = rng.uniform(0.5, 2.0, size=5)
-    loss = MSELoss()
-    value = loss.forward(scores, y)
-    grad = loss.backward().copy()
-    assert value == pytest.approx(0.5 * np.sum((scores - y) ** 2) / 5, rel=1e-14)
-    np.testing.assert_allclose(grad, (scores - y) / 5, rtol=1e-14)
-    # weighted
-    value_w = loss.forward(scores, y, w)
-    grad_w = loss.backward().copy()
-    assert value_w == pytest.approx(0.5 * np.sum(w[:, None] * (scores - y) ** 2) / w.sum(), rel=1e-14)
-    np.testing.assert_allclose(grad_w, w[:, None] * (scores - y) / w.sum(), rtol=1e-14)
-    # the gradient is the derivative of the value: a directional difference
-    d, h = rng.normal(size=scores.shape), 1e-6
-    slope = (loss.forward(scores + h * d, y, w) - loss.forward(scores - h * d, y, w)) / (2 * h)
-    assert slope == pytest.approx(float(np.sum(grad_w * d)), rel=1e-7)
-
-
-@pytest.mark.parametrize("loss", [MSELoss(), SoftmaxCrossEntropyLoss(), SigmoidBinaryCrossEntropyLoss()])
-def test_sample_weight_validation(loss):
-    scores = np.zeros((3, 2))
-    y = np.array([0, 1, 1]) if isinstance(loss, SoftmaxCrossEntropyLoss) else np.zeros((3, 2))
-    with pytest.raises(ValueError):
-        loss.forward(scores, y, sample_weight=np.zeros(3))  # zero sum
-    with pytest.raises(ValueError):
-        loss.forward(scores, y, sample_weight=np.array([1.0, -1.0, 0.0]))
-    with pytest.raises(ValueError):
-        loss.forward(scores, y, sample_weight=np.ones(4))  # wrong length
-
-
-def test_loss_backward_before_forward():
-    with pytest.raises(RuntimeError):
-        MSELoss().backward()
-
-
-def test_softmax_soft_targets_value():
-    loss = SoftmaxCrossEntropyLoss()
-    scores = np.array([[2.0, 0.0, -1.0]])
-    target = np.array([[0.5, 0.25, 0.25]])
-    logp = scores - np.log(np.exp(scores).sum())
-    assert loss.forward(scores, target) == pytest.approx(-float(np.sum(target * logp)), rel=1e-14)
-    p = np.exp(logp)
-    np.testing.assert_allclose(loss.backward(), p - target, rtol=1e-14)
-
-
-# --------------------------------------------------------------------------
 # Sparse input
 # --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("fmt", ["csr_matrix", "csr_array"])
-def test_linear_sparse_input_matches_dense(fmt):
-    rng = np.random.default_rng(0)
-    dense = rng.normal(size=(8, 6)) * (rng.random((8, 6)) < 0.3)
-    X = getattr(sp, fmt)(dense)
-    dY = rng.normal(size=(8, 4))
-
-    a, b = Linear(6, 4, random_state=0), Linear(6, 4, random_state=0)
-    a.bias[...] = b.bias[...] = rng.normal(size=4)
-    out_sparse = a.forward(X).copy()
-    out_dense = b.forward(dense).copy()
-    assert isinstance(out_sparse, np.ndarray)
-    np.testing.assert_allclose(out_sparse, out_dense, rtol=1e-13, atol=1e-15)
-    dX_sparse = a.backward(dY)
-    dX_dense = b.backward(dY)
-    assert isinstance(a.grad_weight, np.ndarray)
-    np.testing.assert_allclose(a.grad_weight, b.grad_weight, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(a.grad_bias, b.grad_bias, rtol=1e-13)
-    np.testing.assert_allclose(dX_sparse, dX_dense, rtol=1e-13)
 
 
 def test_sequential_sparse_input_matches_dense():
@@ -505,62 +362,3 @@ def test_float32_and_float64_gradients_agree():
         grads.append(net.grad_vector.astype(np.float64))
     assert np.any(grads[1] != 0)
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-6)
-
-
-# --------------------------------------------------------------------------
-# Constructor validation
-# --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda: Linear(0, 3),
-        lambda: Linear(3, 0),
-        lambda: Linear(-2, 3),
-        lambda: Linear(2.5, 3),
-        lambda: Linear(3, 2, dtype=np.int64),
-        lambda: Linear(3, 2, dtype=np.float16),
-        lambda: Linear(3, 2, init="zeros"),
-        lambda: Linear(3, 2, random_state="seed"),
-        lambda: Dropout(1.0),
-        lambda: Dropout(-0.1),
-        lambda: LeakyReLU(1.0),
-        lambda: LeakyReLU(-0.5),
-        lambda: SGD(momentum=1.0),
-        lambda: SGD(momentum=-0.1),
-        lambda: SGD(learning_rate=-0.1),
-        lambda: SGD(learning_rate=0.0),
-        lambda: SGD(learning_rate=float("nan")),
-        lambda: SGD(learning_rate="0.1"),
-        lambda: Adam(beta_1=1.0),
-        lambda: Adam(beta_2=1.0),
-        lambda: Adam(beta_1=-0.1),
-        lambda: Adam(epsilon=0.0),
-        lambda: Adam(learning_rate=-1e-3),
-    ],
-)
-def test_invalid_constructor_arguments(make):
-    with pytest.raises(ValueError):
-        make()
-
-
-def test_valid_edge_arguments():
-    Linear(1, 1)
-    Dropout(0.0)
-    SGD(momentum=0.0)
-    Adam(beta_1=0.0, beta_2=0.0)
-    LeakyReLU(0.0)
-
-
-def test_activation_registry():
-    assert ACTIVATIONS["logistic"] is Sigmoid
-    assert ACTIVATIONS["relu"] is ReLU
-    assert set(ACTIVATIONS) == {"identity", "logistic", "tanh", "relu", "leaky_relu", "gelu"}
-
-
-def test_sigmoid_is_stable_for_huge_inputs():
-    with np.errstate(over="raise", divide="raise", invalid="raise"):
-        out = Sigmoid().forward(np.array([-1e4, -800.0, 0.0, 800.0, 1e4]))
-    np.testing.assert_array_equal(out[[0, 2, 4]], [0.0, 0.5, 1.0])
-    assert np.all(np.isfinite(out))

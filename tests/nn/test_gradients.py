@@ -15,7 +15,7 @@ is. Entries under 1% of the largest are therefore measured against 1% of the
 largest, which still demands agreement to about 1e-9 absolute.
 
 Every check records its error in ``_ERRORS``; the last test of the module
-prints the largest one, so ``pytest tests/test_gradients.py -s`` reports the
+prints the largest one, so ``pytest tests/nn/test_gradients.py -s`` reports the
 worst relative error seen over all checks.
 """
 
