@@ -29,7 +29,7 @@ from skbpnet import (
     InconsistentSkbpnetVersionWarning,
     ModelFileError,
 )
-from skbpnet import _atomic, _version
+from skbpnet import _atomic
 from skbpnet.io import archive
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -574,7 +574,7 @@ def test_files_from_another_version_warn(saved, tmp_path, monkeypatch):
         warnings.simplefilter("error", InconsistentSkbpnetVersionWarning)
         skbpnet.load(path)  # same version: no warning
     # Written by another skbpnet.
-    monkeypatch.setattr(_version, "__version__", "0.0.1")
+    monkeypatch.setattr(skbpnet, "__version__", "0.0.1")
     skbpnet.save(est, tmp_path / "old.skbpnet")
     monkeypatch.undo()
     with pytest.warns(InconsistentSkbpnetVersionWarning, match="written with skbpnet 0.0.1"):
