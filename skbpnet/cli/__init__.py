@@ -6,6 +6,7 @@ Commands: ``mnist`` and ``digits`` (:mod:`skbpnet.cli._mnist`), ``train``
 """
 
 import argparse
+import os
 import sys
 
 from .._version import __version__
@@ -84,5 +85,12 @@ def main(argv=None, out=None):
     (0, True)
     """
     args = build_parser().parse_args(argv)
-    args.func(args, sys.stdout if out is None else out)
+    try:
+        args.func(args, sys.stdout if out is None else out)
+    except BrokenPipeError:  # ``skbpnet predict ... | head``: the reader left, stop quietly
+        if out is not None:
+            raise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit flush does not fail again
+        return 1
     return 0
