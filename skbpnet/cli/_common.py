@@ -16,7 +16,10 @@ ACTIVATIONS = ["relu", "leaky_relu", "gelu", "tanh", "logistic", "identity"]
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Show each option's default once: not when its help already names it.
+    """Show each option's default once, and only where it tells something.
+
+    Not when the help already names the default, nor for ``None`` defaults
+    and on/off flags; after a help ending in a parenthesis, inside it.
 
     Examples
     --------
@@ -25,15 +28,20 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     >>> p = argparse.ArgumentParser(prog="x", formatter_class=HelpFormatter)
     >>> _ = p.add_argument("--a", default=1, help="one")
     >>> _ = p.add_argument("--b", default=None, help="two (default: chosen later)")
-    >>> text = p.format_help()
-    >>> "one (default: 1)" in text, text.count("default")
-    (True, 2)
+    >>> _ = p.add_argument("--c", default="z", help="three (a letter)")
+    >>> _ = p.add_argument("--d", action="store_true", help="four")
+    >>> text = " ".join(p.format_help().split())
+    >>> "one (default: 1)" in text, "(a letter; default: z)" in text, text.count("default")
+    (True, True, 3)
     """
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "default" in text or not action.option_strings or action.default is None:
+        if ("default" in text or not action.option_strings or action.default is None
+                or isinstance(action, (argparse._StoreTrueAction, argparse._VersionAction))):
             return text
+        if text.endswith(")"):
+            return text[:-1] + "; default: %(default)s)"
         return super()._get_help_string(action)
 
 
