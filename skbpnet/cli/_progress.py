@@ -31,7 +31,10 @@ def format_seconds(seconds):
 
 
 def network_scores(net, X):
-    """Class indices predicted by a network in training (one output: a logistic unit).
+    """Class indices predicted by a network in training, from its output scores (logits).
+
+    One output column is the logit of the second class (positive: that class),
+    as in :meth:`skbpnet.BPNetClassifier.predict`; several are one per class.
 
     Parameters
     ----------
@@ -53,12 +56,14 @@ def network_scores(net, X):
     ...     dtype = np.float64
     ...     def infer(self, X):
     ...         return X
-    >>> network_scores(Net(), np.array([[0.2], [0.7]])).tolist()
+    >>> network_scores(Net(), np.array([[-0.2], [0.7]])).tolist()
     [0, 1]
+    >>> network_scores(Net(), np.array([[0.1, 2.0, -1.0]])).tolist()
+    [1]
     """
     out = net.infer(X.astype(net.dtype, copy=False))
     if out.shape[1] == 1:
-        return (out[:, 0] > 0.5).astype(int)
+        return (out[:, 0] > 0).astype(int)
     return out.argmax(axis=1)
 
 

@@ -77,6 +77,33 @@ def test_train_regression_on_a_csv(diabetes):
     assert 100 < preds.mean() < 200  # on the scale of the target, not the standardised one
 
 
+def _last_epoch_and_final(out, label, final):
+    last = [line for line in out.splitlines() if line.startswith("epoch")][-1]
+    return float(last.split(label + " ")[1].split()[0]), float(out.split(final)[1].split()[0])
+
+
+def test_progress_scores_the_network_as_predict_does(iris):
+    # No early stopping: the last epoch's network is the saved one, same score.
+    last, held_out = _last_epoch_and_final(iris[3], "test acc", "held-out accuracy: ")
+    assert last == pytest.approx(held_out, abs=2e-4)
+
+
+def test_progress_of_a_binary_classifier_and_a_regressor(tmp_path, diabetes):
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer(as_frame=True)
+    df = data.frame
+    df["diagnosis"] = np.array(data.target_names)[df.pop("target")]  # text classes
+    df.to_csv(tmp_path / "cancer.csv", index=False)
+    res = run_cli("train", tmp_path / "cancer.csv", "--target", "diagnosis", "--epochs", "20",
+                  "--threads", "1", "--output", tmp_path / "cancer.joblib")
+    assert "classification into 2 classes" in res.stdout
+    last, held_out = _last_epoch_and_final(res.stdout, "test acc", "held-out accuracy: ")
+    assert held_out > 0.9 and last == pytest.approx(held_out, abs=2e-4)
+    last, held_out = _last_epoch_and_final(diabetes[3], "test R2", "held-out R2: ")
+    assert last == pytest.approx(held_out, abs=2e-4)
+
+
 def test_predict_round_trip_classification(iris):
     folder, csv, model, _ = iris
     res = run_cli("predict", model, csv)
