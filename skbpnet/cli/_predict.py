@@ -1,6 +1,7 @@
 """``skbpnet predict MODEL INPUT``: predictions of a saved model, for arrays or tables."""
 
 import io
+import os
 import sys
 
 import numpy as np
@@ -96,10 +97,13 @@ def _table_predictions(pipe, df, proba):
 
 
 def _read_array(model, path):
-    if path.lower().endswith(".npy"):
-        X = np.load(path, allow_pickle=False)
-    else:
-        X = np.loadtxt(path, delimiter=",", ndmin=2)
+    try:
+        if path.lower().endswith(".npy"):
+            X = np.load(path, allow_pickle=False)
+        else:
+            X = _load_csv_array(path)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read {path}: {exc}")
     X = X.reshape(X.shape[0], -1)  # samples must be preprocessed as for training
     n = getattr(model, "n_features_in_", None)
     if n in PIXEL_MODELS and X.size and np.nanmax(X) > 1.5 and np.nanmin(X) >= 0:
@@ -109,6 +113,14 @@ def _read_array(model, path):
             f"trained on pixels scaled to [0, 1]; divide the pixels by {scale} first "
             f"(the predictions below are likely wrong)\n")
     return X
+
+
+def _load_csv_array(path):
+    """Numbers of a CSV file; a first line that is not numbers is a header, skipped."""
+    try:
+        return np.loadtxt(path, delimiter=",", ndmin=2)
+    except ValueError:
+        return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
 
 
 def _write(text, path, out):
@@ -139,6 +151,8 @@ def run(args, out):
     ... # doctest: +SKIP
     """
     model = load_model(args.model)
+    if not os.path.exists(args.input):
+        fail(f"no such file: {args.input}")
     if _is_table_model(model):
         if not is_table_file(args.input):
             fail(f"this model was trained by `skbpnet train` on a table; give it a table "

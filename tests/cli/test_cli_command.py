@@ -127,3 +127,21 @@ def test_table_model_refuses_npy(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((2, 5)))
     res = run_cli("predict", tmp_path / "m.joblib", tmp_path / "x.npy", check=False)
     assert res.returncode == 2 and "give it a table" in res.stderr
+
+
+def test_predict_csv_array_with_a_header_and_missing_files(digits_model, tmp_path):
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data[:3] / 16
+    np.savetxt(tmp_path / "x.csv", X, delimiter=",", header=",".join(f"p{i}" for i in range(64)),
+               comments="")
+    out = io.StringIO()
+    main(["predict", str(digits_model), str(tmp_path / "x.csv")], out=out)
+    import joblib
+
+    assert [int(v) for v in out.getvalue().split()] == joblib.load(digits_model).predict(
+        X).tolist()
+    res = run_cli("predict", digits_model, tmp_path / "nothing.npy", check=False)
+    assert res.returncode == 2 and "no such file" in res.stderr
+    res = run_cli("predict", tmp_path / "nothing.joblib", tmp_path / "x.csv", check=False)
+    assert res.returncode == 2 and "cannot read the model file" in res.stderr
