@@ -21,7 +21,7 @@ Examples
 ((256,), 'cosine', 0.2)
 """
 
-__all__ = ["MNIST_DEFAULTS", "DIGITS_DEFAULTS", "estimator_params"]
+__all__ = ["MNIST_DEFAULTS", "DIGITS_DEFAULTS", "TABULAR_DEFAULTS", "estimator_params"]
 
 MNIST_DEFAULTS = dict(hidden=[256], epochs=12, batch_size=128, solver="sgd", lr=0.2,
                       momentum=0.9, dropout=0.0, alpha=1e-4, schedule="cosine")
@@ -56,3 +56,8 @@ def estimator_params(preset):
         batch_size=preset["batch_size"], max_iter=preset["epochs"],
         dropout=preset.get("dropout", 0.0), input_dropout=preset.get("input_dropout", 0.0),
     )
+
+# ``skbpnet train``: small tables, so one modest hidden layer and Adam, which
+# needs no learning-rate tuning from one table to the next.
+TABULAR_DEFAULTS = dict(hidden=[64], epochs=100, batch_size=32, solver="adam", lr=1e-3,
+                        momentum=0.9, dropout=0.0, alpha=1e-4, schedule="constant")

@@ -1,0 +1,96 @@
+"""The ``skbpnet`` command: train networks end to end, on MNIST, the digits or your own table.
+
+Commands: ``mnist`` and ``digits`` (:mod:`skbpnet.cli._mnist`), ``train``
+(:mod:`skbpnet.cli._tabular`) and ``predict`` (:mod:`skbpnet.cli._predict`).
+``python -m skbpnet`` runs the same command.
+"""
+
+import argparse
+import os
+import sys
+
+from .._version import __version__
+
+__all__ = ["build_parser", "main"]
+
+EPILOG = """\
+examples:
+  skbpnet mnist                                   train 784-256-10 on MNIST, save the model
+  skbpnet mnist --hidden 1024 1024 --dropout 0.4  a bigger network
+  skbpnet digits                                  offline: scikit-learn's bundled 8x8 digits
+  skbpnet train data.csv --target price           your own table (CSV or Parquet)
+  skbpnet predict skbpnet-data.joblib new.csv     predictions for a table, as CSV
+  skbpnet predict skbpnet-mnist.joblib x.npy      predictions for pixels / 255, one a line
+
+`skbpnet COMMAND --help` lists a command's options.
+"""
+
+
+def build_parser():
+    """Return the argument parser of the ``skbpnet`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> from skbpnet.__main__ import build_parser
+    >>> args = build_parser().parse_args(["mnist", "--epochs", "3"])
+    >>> args.command, args.epochs, args.hidden
+    ('mnist', 3, [256])
+    >>> args = build_parser().parse_args(["train", "data.csv", "--target", "y"])
+    >>> args.command, args.data, args.target, args.task
+    ('train', 'data.csv', 'y', 'auto')
+    """
+    from . import _mnist, _predict, _tabular
+
+    parser = argparse.ArgumentParser(
+        prog="skbpnet",
+        description="Train backpropagation networks with skbpnet, end to end.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"skbpnet {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _mnist.add_parsers(sub)
+    _tabular.add_parser(sub)
+    _predict.add_parser(sub)
+    return parser
+
+
+def main(argv=None, out=None):
+    """Run the ``skbpnet`` command.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments (default: ``sys.argv[1:]``).
+    out : file-like, default=None
+        Where to print (default: ``sys.stdout``).
+
+    Returns
+    -------
+    int
+        The exit status.
+
+    Examples
+    --------
+    >>> import io, os, tempfile
+    >>> from skbpnet.__main__ import main
+    >>> out = io.StringIO()
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     status = main(["digits", "--epochs", "2", "--quiet",
+    ...                    "--output", os.path.join(folder, "digits.joblib")], out=out)
+    >>> status, out.getvalue().startswith("test accuracy: ")
+    (0, True)
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args, sys.stdout if out is None else out)
+    except BrokenPipeError:  # ``skbpnet predict ... | head``: the reader left, stop quietly
+        if out is not None:
+            raise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit flush does not fail again
+        return 1
+    return 0

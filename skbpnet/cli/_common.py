@@ -1,0 +1,353 @@
+"""What the training commands share: network options, fitting, saving, loading, plotting."""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import warnings
+
+from ..presets import estimator_params
+
+__all__ = ["HelpFormatter", "add_network_options", "make_estimator", "check_output_options",
+           "fit_quietly", "save_model", "load_model", "draw_curves", "fail"]
+
+ACTIVATIONS = ["relu", "leaky_relu", "gelu", "tanh", "logistic", "identity"]
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show each option's default once, and only where it tells something.
+
+    Not when the help already names the default, nor for ``None`` defaults
+    and on/off flags; after a help ending in a parenthesis, inside it.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from skbpnet.cli._common import HelpFormatter
+    >>> p = argparse.ArgumentParser(prog="x", formatter_class=HelpFormatter)
+    >>> _ = p.add_argument("--a", default=1, help="one")
+    >>> _ = p.add_argument("--b", default=None, help="two (default: chosen later)")
+    >>> _ = p.add_argument("--c", default="z", help="three (a letter)")
+    >>> _ = p.add_argument("--d", action="store_true", help="four")
+    >>> text = " ".join(p.format_help().split())
+    >>> "one (default: 1)" in text, "(a letter; default: z)" in text, text.count("default")
+    (True, True, 3)
+    """
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text or not action.option_strings or action.default is None
+                or isinstance(action, (argparse._StoreTrueAction, argparse._VersionAction))):
+            return text
+        if text.endswith(")"):
+            return text[:-1] + "; default: %(default)s)"
+        return super()._get_help_string(action)
+
+
+def fail(message, status=2):
+    """Print ``skbpnet: message`` on stderr and exit with ``status``.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and what to do about it.
+    status : int, default=2
+        The exit status.
+
+    Raises
+    ------
+    SystemExit
+        Always.
+
+    Examples
+    --------
+    >>> from skbpnet.cli._common import fail
+    >>> fail("no such file")  # doctest: +SKIP
+    """
+    sys.stderr.write(f"skbpnet: {message}\n")
+    raise SystemExit(status)
+
+
+def add_network_options(p, defaults, output):
+    """Add the network, optimizer and output options shared by the training commands.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    defaults : dict
+        A preset of :mod:`skbpnet.presets`.
+    output : str or None
+        The default of ``--output`` (``None``: the help of ``--output`` says it).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from skbpnet.cli._common import add_network_options
+    >>> from skbpnet.presets import DIGITS_DEFAULTS
+    >>> p = argparse.ArgumentParser()
+    >>> add_network_options(p, DIGITS_DEFAULTS, "m.joblib")
+    >>> p.parse_args([]).hidden
+    [128]
+    """
+    add = p.add_argument
+    add("--hidden", type=int, nargs="+", default=defaults["hidden"], metavar="UNITS",
+        help="units of each hidden layer")
+    add("--epochs", type=int, default=defaults["epochs"], help="training epochs")
+    add("--batch-size", type=int, default=defaults["batch_size"], help="minibatch size")
+    add("--solver", choices=["sgd", "adam"], default=defaults["solver"],
+        help="optimizer: Nesterov SGD or Adam")
+    add("--lr", type=float, default=defaults["lr"], help="initial learning rate")
+    add("--momentum", type=float, default=defaults["momentum"], help="SGD momentum")
+    add("--schedule", choices=["constant", "invscaling", "adaptive", "cosine"],
+        default=defaults["schedule"], help="learning-rate schedule")
+    add("--alpha", type=float, default=defaults["alpha"], help="L2 penalty")
+    add("--dropout", type=float, default=defaults["dropout"],
+        help="dropout rate on the hidden layers")
+    add("--input-dropout", type=float, default=defaults.get("input_dropout", 0.0),
+        help="dropout rate on the inputs")
+    add("--activation", default="relu", choices=ACTIVATIONS, help="hidden activation")
+    add("--seed", type=int, default=0, help="random seed")
+    add("--threads", type=int, default=None,
+        help="BLAS threads (default: what the BLAS chooses)")
+    add("--output", default=output,
+        help="where to save the trained model" if output else
+        "where to save the trained model (default: skbpnet-DATA.joblib, DATA's name "
+        "without its extension)")
+    add("--format", choices=["joblib", "safe"], default="joblib",
+        help="model file format: joblib (pickle) or skbpnet's safe format "
+             "(arrays + JSON, cannot run code)")
+    add("--plot", metavar="FILE.png", default=None,
+        help="draw the training loss and held-out score curves (needs matplotlib)")
+    add("--quiet", action="store_true", help="print only the final summary")
+
+
+def make_estimator(args, kind="classifier"):
+    """The BPNetClassifier or BPNetRegressor that the options describe.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options (see :func:`add_network_options`).
+    kind : {'classifier', 'regressor'}, default='classifier'
+        Which estimator.
+
+    Returns
+    -------
+    BPNetClassifier or BPNetRegressor
+        Not fitted; it trains for exactly ``args.epochs`` epochs.
+
+    Examples
+    --------
+    >>> from skbpnet.cli import build_parser
+    >>> from skbpnet.cli._common import make_estimator
+    >>> args = build_parser().parse_args(["digits", "--epochs", "3"])
+    >>> make_estimator(args).max_iter
+    3
+    """
+    from .. import BPNetClassifier, BPNetRegressor
+
+    preset = dict(hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
+                  solver=args.solver, lr=args.lr, momentum=args.momentum,
+                  dropout=args.dropout, input_dropout=args.input_dropout, alpha=args.alpha,
+                  schedule=args.schedule)
+    cls = BPNetClassifier if kind == "classifier" else BPNetRegressor
+    return cls(**estimator_params(preset), activation=args.activation,
+               random_state=args.seed, n_iter_no_change=args.epochs + 1)
+
+
+def _safe_format_refuses(obj):
+    """Whether :func:`skbpnet.save` refuses objects of this kind (a TypeError)."""
+    from .. import save
+
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            save(obj, os.path.join(folder, "probe.skbpnet"))
+        except TypeError:
+            return True
+        except Exception:  # not fitted, etc.: the kind itself is accepted
+            return False
+    return False
+
+
+def check_output_options(args, unfitted_model=None):
+    """Refuse, before any training, options that would fail after it.
+
+    ``--plot`` needs matplotlib; ``--format safe`` needs a model kind that
+    :func:`skbpnet.save` stores (``unfitted_model`` is probed when given).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options.
+    unfitted_model : object, default=None
+        The model the command will save, not yet fitted.
+
+    Raises
+    ------
+    SystemExit
+        With a message that says what to do.
+
+    Examples
+    --------
+    >>> from skbpnet.cli import build_parser
+    >>> from skbpnet.cli._common import check_output_options
+    >>> check_output_options(build_parser().parse_args(["digits"]))
+    """
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            fail('--plot needs matplotlib, which is not installed: pip install "skbpnet[plot]" '
+                 "(or leave out --plot)")
+    if args.format == "safe" and unfitted_model is not None:
+        if _safe_format_refuses(unfitted_model):
+            fail(f"--format safe cannot store a {type(unfitted_model).__name__} yet (it stores "
+                 f"BPNetClassifier and BPNetRegressor only); use --format joblib")
+
+
+def fit_quietly(model, X, y, threads):
+    """Fit ``model`` under a BLAS thread limit, silencing UserWarnings; return the seconds.
+
+    Parameters
+    ----------
+    model : estimator
+        What to fit.
+    X, y : array-like
+        Training data.
+    threads : int or None
+        BLAS threads (``None``: leave as is).
+
+    Returns
+    -------
+    float
+        Wall-clock seconds of the fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet import BPNetRegressor
+    >>> from skbpnet.cli._common import fit_quietly
+    >>> X = np.arange(20.0).reshape(10, 2)
+    >>> fit_quietly(BPNetRegressor(max_iter=2), X, X[:, 0], 1) > 0
+    True
+    """
+    from threadpoolctl import threadpool_limits
+
+    limits = threadpool_limits(threads) if threads else None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            tic = time.perf_counter()
+            model.fit(X, y)
+            return time.perf_counter() - tic
+    finally:
+        if limits is not None:
+            limits.unregister()
+
+
+def blas_threads():
+    """The number of BLAS threads in use (the largest over the thread pools).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from skbpnet.cli._common import blas_threads
+    >>> blas_threads() >= 1
+    True
+    """
+    from threadpoolctl import threadpool_info
+
+    return max((p["num_threads"] for p in threadpool_info()), default=1)
+
+
+def save_model(model, path, fmt):
+    """Save atomically: skbpnet's safe format or joblib.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted model, without callbacks.
+    path : str
+        The file to write.
+    fmt : {'joblib', 'safe'}
+        The format.
+
+    Examples
+    --------
+    >>> from skbpnet.cli._common import save_model
+    >>> save_model(model, "m.joblib", "joblib")  # doctest: +SKIP
+    """
+    if fmt == "safe":
+        from .. import save
+
+        save(model, path)
+    else:
+        import joblib
+
+        from .._atomic import write_atomic
+
+        write_atomic(path, lambda fh: joblib.dump(model, fh))  # never a half-written model
+
+
+def load_model(path):
+    """Load a model file of either format (a ZIP is skbpnet's safe format).
+
+    Parameters
+    ----------
+    path : str
+        The model file.
+
+    Returns
+    -------
+    estimator
+
+    Examples
+    --------
+    >>> from skbpnet.cli._common import load_model
+    >>> model = load_model("m.joblib")  # doctest: +SKIP
+    """
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        fail(f"cannot read the model file: {exc}")
+    if magic == b"PK\x03\x04":
+        from .. import load
+
+        return load(path)
+    import joblib
+
+    return joblib.load(path)
+
+
+def draw_curves(estimator, scores, label, path):
+    """Draw the loss curve and a per-epoch score to ``path`` (PNG, Agg backend).
+
+    Parameters
+    ----------
+    estimator : BPNetClassifier or BPNetRegressor
+        The fitted network estimator.
+    scores : list of float
+        The per-epoch held-out scores.
+    label : str
+        Their name in the legend.
+    path : str
+        The image file.
+
+    Examples
+    --------
+    >>> from skbpnet.cli._common import draw_curves
+    >>> draw_curves(clf, [0.9, 0.95], "test accuracy", "c.png")  # doctest: +SKIP
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ..plotting import LossCurveDisplay
+
+    display = LossCurveDisplay.from_estimator(estimator, extra_scores=scores, extra_label=label)
+    display.figure_.savefig(path, dpi=110, bbox_inches="tight")

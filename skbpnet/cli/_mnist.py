@@ -1,0 +1,148 @@
+"""``skbpnet mnist`` and ``skbpnet digits``: train a digit classifier end to end."""
+
+import os
+import sys
+
+import numpy as np
+
+from ..presets import DIGITS_DEFAULTS, MNIST_DEFAULTS
+from ._common import (HelpFormatter, add_network_options, blas_threads, check_output_options,
+                      draw_curves, fit_quietly, make_estimator, save_model)
+from ._progress import Progress, network_scores
+
+__all__ = ["add_parsers", "run"]
+
+MNIST_HELP = ("Train a classifier on MNIST (fetched with scikit-learn's fetch_openml) "
+              "and report its accuracy on the official 10,000-image test set.")
+DIGITS_HELP = "Train a classifier on scikit-learn's bundled 8x8 digits (no download)."
+
+
+def _add_parser(sub, name, defaults, help_text):
+    p = sub.add_parser(name, help=help_text, description=help_text,
+                       formatter_class=HelpFormatter)
+    add_network_options(p, defaults, f"skbpnet-{name}.joblib")
+    p.add_argument("--float64", action="store_true",
+                   help="train in float64 instead of float32 (slower, no more accurate)")
+    if name == "mnist":
+        p.add_argument("--data-home", default=None,
+                       help="scikit-learn data folder holding the OpenML cache "
+                            "(default: $SCIKIT_LEARN_DATA or ~/scikit_learn_data)")
+        p.add_argument("--n-train", type=int, default=None,
+                       help="train on the first N training images only (default: all)")
+    p.set_defaults(func=run)
+    return p
+
+
+def add_parsers(sub):
+    """Add the ``mnist`` and ``digits`` commands to the subparsers ``sub``.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The command's subparsers.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from skbpnet.cli._mnist import add_parsers
+    >>> parser = argparse.ArgumentParser()
+    >>> add_parsers(parser.add_subparsers(dest="command"))
+    >>> parser.parse_args(["digits"]).epochs
+    40
+    """
+    _add_parser(sub, "mnist", MNIST_DEFAULTS, MNIST_HELP)
+    _add_parser(sub, "digits", DIGITS_DEFAULTS, DIGITS_HELP)
+
+
+def _load_data(args):
+    if args.command == "digits":
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        X, y = load_digits(return_X_y=True)
+        X = (X / 16.0).astype(np.float32)
+        return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    from ..datasets import DatasetUnavailableError, load_mnist
+
+    try:
+        X_train, X_test, y_train, y_test = load_mnist(data_home=args.data_home)
+    except DatasetUnavailableError as exc:
+        sys.stderr.write(
+            f"skbpnet: MNIST is not available: {exc}\n"
+            f"Connect to the internet once (the data is cached afterwards), or point "
+            f"--data-home or SCIKIT_LEARN_DATA at a folder holding scikit-learn's OpenML "
+            f"cache of mnist_784. To try skbpnet without any download, run: skbpnet digits\n"
+        )
+        raise SystemExit(2) from None
+    if args.n_train:
+        X_train, y_train = X_train[: args.n_train], y_train[: args.n_train]
+    return X_train, X_test, y_train, y_test
+
+
+def run(args, out):
+    """Train on MNIST or the digits as ``args`` say; print progress and the test accuracy.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options of ``skbpnet mnist`` or ``skbpnet digits``.
+    out : file-like
+        Where to print.
+
+    Returns
+    -------
+    clf : BPNetClassifier
+        The fitted classifier (also saved to ``args.output``).
+    acc : float
+        Its test accuracy.
+
+    Examples
+    --------
+    >>> import io, os, tempfile
+    >>> from skbpnet.cli import build_parser
+    >>> from skbpnet.cli._mnist import run
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     args = build_parser().parse_args(
+    ...         ["digits", "--epochs", "2", "--quiet", "--output", os.path.join(folder, "m")])
+    ...     clf, acc = run(args, io.StringIO())
+    >>> clf.n_iter_, acc > 0.5
+    (2, True)
+    """
+    check_output_options(args)
+    X_train, X_test, y_train, y_test = _load_data(args)
+    if args.float64:
+        X_train, X_test = X_train.astype(np.float64), X_test.astype(np.float64)
+    clf = make_estimator(args)
+    classes = np.unique(y_train)
+
+    def test_accuracy(net):  # the network in training, before the estimator commits it
+        return float(np.mean(classes[network_scores(net, X_test)] == y_test))
+
+    progress = Progress(args.epochs, out, test_accuracy, args.quiet, target=0.98)
+    clf.set_params(callbacks=[progress])
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(args.threads):
+            threads = blas_threads()
+    else:
+        threads = blas_threads()
+    if not args.quiet:
+        out.write(f"{args.command}: {X_train.shape[0]} training and {X_test.shape[0]} test "
+                  f"images; network {X_train.shape[1]}-{'-'.join(map(str, args.hidden))}-"
+                  f"{len(classes)}, {args.solver}, lr {args.lr}, batch "
+                  f"{args.batch_size}, {X_train.dtype}, {threads} BLAS thread(s)\n")
+    wall = fit_quietly(clf, X_train, y_train, args.threads)
+    clf.set_params(callbacks=None)
+    acc = clf.score(X_test, y_test)
+    out.write(f"test accuracy: {acc:.4f}  ({clf.n_iter_} epochs, {progress.train_seconds:.1f} s "
+              f"of training, {wall:.1f} s with per-epoch evaluation)\n")
+    if progress.reached:
+        out.write(f"98% test accuracy reached after epoch {progress.reached[0]}, "
+                  f"{progress.reached[1]:.1f} s of training\n")
+    save_model(clf, args.output, args.format)
+    out.write(f"model saved to {os.path.abspath(args.output)} ({args.format})\n")
+    if args.plot:
+        draw_curves(clf, progress.curve, "test accuracy", args.plot)
+        out.write(f"curves drawn to {os.path.abspath(args.plot)}\n")
+    return clf, acc

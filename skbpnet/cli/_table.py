@@ -1,0 +1,127 @@
+"""Reading tables (CSV, Parquet) for ``skbpnet train`` and ``skbpnet predict``."""
+
+import os
+
+import numpy as np
+
+from ._common import fail
+
+__all__ = ["read_table", "as_text", "is_table_file"]
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def is_table_file(path):
+    """Whether ``path`` names a CSV or Parquet file (by its extension).
+
+    Parameters
+    ----------
+    path : str
+        A file name.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skbpnet.cli._table import is_table_file
+    >>> is_table_file("a.CSV"), is_table_file("b.parquet"), is_table_file("c.npy")
+    (True, True, False)
+    """
+    return path.lower().endswith((".csv", ".tsv", ".txt") + PARQUET_SUFFIXES)
+
+
+def _pandas():
+    try:
+        import pandas
+    except ImportError:
+        fail("reading tables needs pandas, which is not installed: pip install pandas")
+    return pandas
+
+
+def read_table(path, text_columns=()):
+    """Read a CSV (with a header row) or a Parquet file into a DataFrame.
+
+    Parameters
+    ----------
+    path : str
+        The file; ``.parquet`` and ``.pq`` are Parquet (needs pyarrow), anything
+        else is CSV (``.tsv``: tab-separated).
+    text_columns : sequence of str, default=()
+        Columns to read as text even when they look numeric (the columns that
+        a model one-hot encodes).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    SystemExit
+        When the file cannot be read, or Parquet without pyarrow.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skbpnet.cli._table import read_table
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "t.csv")
+    ...     with open(path, "w") as fh:
+    ...         _ = fh.write("a,b\\n1,007\\n2,\\n")
+    ...     df = read_table(path, text_columns=["b"])
+    >>> df["b"].tolist()
+    ['007', nan]
+    """
+    pd = _pandas()
+    if not os.path.exists(path):
+        fail(f"no such file: {path}")
+    try:
+        if path.lower().endswith(PARQUET_SUFFIXES):
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                fail(f"reading Parquet ({path}) needs pyarrow, which is not installed: "
+                     f"pip install pyarrow (or give a CSV file)")
+            df = pd.read_parquet(path)
+        else:
+            sep = "\t" if path.lower().endswith(".tsv") else ","
+            df = pd.read_csv(path, sep=sep, dtype={c: str for c in text_columns} or None)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read {path}: {exc}")
+    if df.shape[0] == 0:
+        fail(f"{path} holds no data rows")
+    return as_text(df, text_columns)
+
+
+def as_text(df, columns):
+    """Make ``columns`` of ``df`` text (str objects), leaving missing values missing.
+
+    One-hot encoding needs one kind of value per column: this turns booleans
+    and numbers read from a text column into strings, the same at training and
+    at prediction time.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Modified in place.
+    columns : sequence of str
+        The columns to convert (absent ones are skipped).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skbpnet.cli._table import as_text
+    >>> as_text(pd.DataFrame({"b": [True, None]}), ["b"])["b"].tolist()
+    ['True', nan]
+    """
+    for c in columns:
+        if c in df.columns:
+            col = df[c].astype(object)
+            df[c] = col.where(col.isna(), col.astype(str)).where(col.notna(), np.nan)
+    return df

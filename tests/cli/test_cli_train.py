@@ -1,0 +1,221 @@
+"""``skbpnet train DATA --target COLUMN`` and ``skbpnet predict MODEL DATA.csv``, as subprocesses."""
+
+import io
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from _cli_helpers import diabetes_frame, iris_frame, run_cli
+from sklearn.pipeline import Pipeline
+
+from skbpnet import BPNetClassifier, BPNetRegressor
+
+
+@pytest.fixture(scope="module")
+def iris(tmp_path_factory):
+    """(folder, csv, model, stdout of train): a classifier trained by the command."""
+    folder = tmp_path_factory.mktemp("iris")
+    csv, model = folder / "iris.csv", folder / "iris.joblib"
+    iris_frame().to_csv(csv, index=False)
+    res = run_cli("train", csv, "--target", "species", "--epochs", "60", "--threads", "1",
+                  "--output", model)
+    return folder, csv, model, res.stdout
+
+
+@pytest.fixture(scope="module")
+def diabetes(tmp_path_factory):
+    """(folder, csv, model, stdout of train): a regressor trained by the command."""
+    folder = tmp_path_factory.mktemp("diabetes")
+    csv, model = folder / "diabetes.csv", folder / "diabetes.joblib"
+    diabetes_frame().to_csv(csv, index=False)
+    res = run_cli("train", csv, "--target", "target", "--epochs", "60", "--threads", "1",
+                  "--alpha", "1", "--output", model)
+    return folder, csv, model, res.stdout
+
+
+def test_train_classification_on_a_csv(iris):
+    _, _, model, out = iris
+    lines = [line for line in out.splitlines() if line.startswith("epoch")]
+    assert len(lines) == 60 and "test acc" in lines[-1]
+    assert "classification into 3 classes of 'species'" in out
+    assert "4 numeric column(s), 1 text column(s)" in out
+    assert float(out.split("held-out accuracy: ")[1].split()[0]) >= 0.85
+    pipe = joblib.load(model)
+    assert isinstance(pipe, Pipeline) and isinstance(pipe[-1], BPNetClassifier)
+    assert pipe.target_name_ == "species"
+    assert list(pipe.feature_names_in_) == ["sepal length (cm)", "sepal width (cm)",
+                                            "petal length (cm)", "petal width (cm)", "garden"]
+    assert pipe[-1].callbacks is None and pipe[-1].n_iter_ == 60
+    assert "(30 rows;" in out  # --test-size 0.2 of 150 rows
+
+
+def test_held_out_split_is_stratified(iris):
+    import argparse
+
+    from skbpnet.cli._tabular import _holdout
+
+    df = iris_frame()
+    X, y = df.drop(columns="species"), df["species"]
+    args = argparse.Namespace(test_size=0.2, seed=0)
+    _, X_test, _, y_test = _holdout(X, y, "classification", args)
+    assert y_test.value_counts().tolist() == [10, 10, 10]  # 30 rows, classes balanced
+    # ... and it is the split the command scored on.
+    acc = float(iris[3].split("held-out accuracy: ")[1].split()[0])
+    assert acc == pytest.approx(joblib.load(iris[2]).score(X_test, y_test), abs=5e-5)
+
+
+def test_train_regression_on_a_csv(diabetes):
+    _, csv, model, out = diabetes
+    assert "regression of 'target'" in out and "test R2" in out
+    r2 = float(out.split("held-out R2: ")[1].split()[0])
+    assert r2 > 0.2  # a linear model gets about 0.4 on this table
+    pipe = joblib.load(model)
+    assert isinstance(pipe[-1].regressor_, BPNetRegressor)
+    assert pipe[-1].regressor_.callbacks is None and pipe[-1].regressor.callbacks is None
+    preds = pipe.predict(pd.read_csv(csv).drop(columns="target"))
+    assert 100 < preds.mean() < 200  # on the scale of the target, not the standardised one
+
+
+def _last_epoch_and_final(out, label, final):
+    last = [line for line in out.splitlines() if line.startswith("epoch")][-1]
+    return float(last.split(label + " ")[1].split()[0]), float(out.split(final)[1].split()[0])
+
+
+def test_progress_scores_the_network_as_predict_does(iris):
+    # No early stopping: the last epoch's network is the saved one, same score.
+    last, held_out = _last_epoch_and_final(iris[3], "test acc", "held-out accuracy: ")
+    assert last == pytest.approx(held_out, abs=2e-4)
+
+
+def test_progress_of_a_binary_classifier_and_a_regressor(tmp_path, diabetes):
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer(as_frame=True)
+    df = data.frame
+    df["diagnosis"] = np.array(data.target_names)[df.pop("target")]  # text classes
+    df.to_csv(tmp_path / "cancer.csv", index=False)
+    res = run_cli("train", tmp_path / "cancer.csv", "--target", "diagnosis", "--epochs", "20",
+                  "--threads", "1", "--output", tmp_path / "cancer.joblib")
+    assert "classification into 2 classes" in res.stdout
+    last, held_out = _last_epoch_and_final(res.stdout, "test acc", "held-out accuracy: ")
+    assert held_out > 0.9 and last == pytest.approx(held_out, abs=2e-4)
+    last, held_out = _last_epoch_and_final(diabetes[3], "test R2", "held-out R2: ")
+    assert last == pytest.approx(held_out, abs=2e-4)
+
+
+def test_predict_round_trip_classification(iris):
+    folder, csv, model, _ = iris
+    res = run_cli("predict", model, csv)
+    got = pd.read_csv(io.StringIO(res.stdout))
+    assert list(got.columns) == ["species"]
+    expected = joblib.load(model).predict(pd.read_csv(csv))  # the target column is ignored
+    assert got["species"].tolist() == expected.tolist()
+    assert len(got) == 150  # rows with missing values are predicted too
+    run_cli("predict", model, csv, "--output", folder / "p.csv")
+    assert pd.read_csv(folder / "p.csv")["species"].tolist() == expected.tolist()
+
+
+def test_predict_round_trip_regression(diabetes):
+    _, csv, model, _ = diabetes
+    no_target = csv.parent / "no_target.csv"
+    pd.read_csv(csv).drop(columns="target").to_csv(no_target, index=False)
+    res = run_cli("predict", model, no_target)
+    lines = res.stdout.splitlines()
+    assert lines[0] == "target"
+    got = np.array([float(v) for v in lines[1:]])  # float() reads repr back exactly
+    expected = joblib.load(model).predict(pd.read_csv(no_target))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_predict_proba(iris):
+    _, csv, model, _ = iris
+    res = run_cli("predict", model, csv, "--proba")
+    header, *rows = res.stdout.splitlines()
+    assert header.split(",") == ["P(setosa)", "P(versicolor)", "P(virginica)"]
+    got = np.array([[float(v) for v in row.split(",")] for row in rows])
+    np.testing.assert_allclose(got.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(got,
+                                  joblib.load(model).predict_proba(pd.read_csv(csv)))
+
+
+def test_predict_proba_refused_for_a_regressor(diabetes):
+    res = run_cli("predict", diabetes[2], diabetes[1], "--proba", check=False)
+    assert res.returncode == 2 and "--proba needs a classifier" in res.stderr
+
+
+def test_unseen_category_and_reordered_columns(iris):
+    folder, csv, model, _ = iris
+    df = pd.read_csv(csv).drop(columns="species").iloc[:5]
+    df["garden"] = "on the moon"  # unseen at training: one-hot encoded as all zeros
+    df = df[df.columns[::-1]]
+    df.to_csv(folder / "new.csv", index=False)
+    res = run_cli("predict", model, folder / "new.csv")
+    assert res.stdout.splitlines()[0] == "species" and len(res.stdout.splitlines()) == 6
+
+
+def test_missing_and_renamed_columns_are_refused(iris):
+    folder, csv, model, _ = iris
+    df = pd.read_csv(csv)
+    df.drop(columns="garden").to_csv(folder / "missing.csv", index=False)
+    res = run_cli("predict", model, folder / "missing.csv", check=False)
+    assert res.returncode == 2 and "'garden'" in res.stderr and "lacks 1 column" in res.stderr
+    assert "Traceback" not in res.stderr
+    df.rename(columns={"sepal width (cm)": "sepal_width"}).to_csv(folder / "renamed.csv",
+                                                                  index=False)
+    res = run_cli("predict", model, folder / "renamed.csv", check=False)
+    assert res.returncode == 2 and "'sepal width (cm)'" in res.stderr
+    assert "'sepal_width'" in res.stderr  # the column it has instead
+
+
+def test_headerless_csv_is_refused_with_a_hint(iris):
+    folder, csv, model, _ = iris
+    pd.read_csv(csv).to_csv(folder / "noheader.csv", index=False, header=False)
+    res = run_cli("predict", model, folder / "noheader.csv", check=False)
+    assert res.returncode == 2 and "header row" in res.stderr
+
+
+def test_missing_target_column_is_refused(tmp_path):
+    iris_frame().to_csv(tmp_path / "t.csv", index=False)
+    res = run_cli("train", tmp_path / "t.csv", "--target", "kind", check=False, cwd=tmp_path)
+    assert res.returncode == 2 and "no column 'kind'" in res.stderr and "'species'" in res.stderr
+
+
+def test_task_override_and_default_output_name(tmp_path):
+    from sklearn.datasets import load_iris
+
+    load_iris(as_frame=True).frame.to_csv(tmp_path / "flowers.csv", index=False)
+    res = run_cli("train", "flowers.csv", "--target", "target", "--epochs", "3", "--quiet",
+                  cwd=tmp_path)
+    assert "held-out accuracy" in res.stdout  # an integer target: classification
+    res = run_cli("train", "flowers.csv", "--target", "target", "--epochs", "3", "--quiet",
+                  "--task", "regression", cwd=tmp_path)
+    assert "held-out R2" in res.stdout
+    pipe = joblib.load(tmp_path / "skbpnet-flowers.joblib")
+    assert isinstance(pipe[-1].regressor_, BPNetRegressor)
+
+
+def test_safe_format_is_refused_before_training(tmp_path):
+    iris_frame().to_csv(tmp_path / "t.csv", index=False)
+    res = run_cli("train", tmp_path / "t.csv", "--target", "species", "--format", "safe",
+                  "--output", tmp_path / "m.skbpnet", check=False)
+    assert res.returncode == 2 and "--format joblib" in res.stderr
+    assert "epoch" not in res.stdout and not (tmp_path / "m.skbpnet").exists()
+
+
+def test_parquet(tmp_path):
+    pytest.importorskip("pyarrow")
+    iris_frame().to_parquet(tmp_path / "t.parquet")
+    res = run_cli("train", tmp_path / "t.parquet", "--target", "species", "--epochs", "3",
+                  "--quiet", "--output", tmp_path / "m.joblib")
+    assert "held-out accuracy" in res.stdout
+    res = run_cli("predict", tmp_path / "m.joblib", tmp_path / "t.parquet")
+    assert len(res.stdout.splitlines()) == 151
+
+
+def test_parquet_without_pyarrow_says_what_to_install(tmp_path):
+    (tmp_path / "t.parquet").write_bytes(b"PAR1")
+    res = run_cli("train", tmp_path / "t.parquet", "--target", "y", block=["pyarrow"],
+                  check=False)
+    assert res.returncode == 2 and "pip install pyarrow" in res.stderr
+    assert "Traceback" not in res.stderr
