@@ -136,3 +136,15 @@ def test_version_check_reads_the_public_version(tmp_path, monkeypatch):
     monkeypatch.setattr(skbpnet, "__version__", "99.0")
     with pytest.warns(skbpnet.InconsistentSkbpnetVersionWarning, match="loaded with skbpnet 99.0"):
         joblib.load(path)
+
+
+def test_a_cosine_schedule_run_to_its_end_is_not_a_convergence_failure():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_data(BPNetClassifier)
+    kwargs = dict(hidden_layer_sizes=(4,), max_iter=3, n_iter_no_change=100, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        BPNetClassifier(learning_rate="cosine", **kwargs).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        BPNetClassifier(learning_rate="constant", **kwargs).fit(X, y)
