@@ -318,3 +318,37 @@ def test_adam_float32_first_moment_flushed_and_no_subnormals():
     assert np.all(s[:2] > 0)  # 0.999^767 decays slowly: not flushed ((1e-25)^2 underflows)
     for a in (m, s, w):
         assert not _is_subnormal(a).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make", [lambda: SGD(0.05, momentum=0.9, nesterov=True),
+                                  lambda: SGD(0.05, momentum=0.8, nesterov=False),
+                                  lambda: SGD(0.05, momentum=0.0),
+                                  lambda: Adam(0.01)],
+                         ids=["nesterov", "momentum", "plain", "adam"])
+def test_fused_blas_update_equals_the_numpy_reference(make, dtype):
+    rng = np.random.default_rng(0)
+    shapes = [(300,), (40,)]
+    params = [rng.normal(size=s).astype(dtype) for s in shapes]
+    fused, reference = make(), make()
+    reference.fused = False
+    w_fused, w_ref = [p.copy() for p in params], [p.copy() for p in params]
+    for _ in range(20):
+        grads = [rng.normal(size=s).astype(dtype) for s in shapes]
+        fused.step(w_fused, [g.copy() for g in grads], l2=[1e-2, 0.0])
+        reference.step(w_ref, [g.copy() for g in grads], l2=[1e-2, 0.0])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(w_fused, w_ref):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+        assert not np.array_equal(a, params[0] if a.shape == params[0].shape else params[1])
+    for sa, sb in zip(fused.state, reference.state):
+        for a, b in zip(sa, sb):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_fused_update_falls_back_on_non_contiguous_arrays():
+    w = np.ones((4, 6))[:, ::2]  # a strided view: BLAS cannot update it in place
+    g = np.full((4, 3), 0.5)
+    SGD(0.1, momentum=0.0).step([w], [g])
+    np.testing.assert_allclose(w, 0.95)
