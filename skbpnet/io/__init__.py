@@ -56,6 +56,7 @@ Callbacks are code, and the format stores no code: an estimator whose
 
 import json
 import os
+import stat
 import warnings
 import zipfile
 
@@ -204,11 +205,8 @@ def load(path):
     >>> bool((a == b).all())
     True
     """
-    shown = os.fspath(path)
-    if isinstance(shown, bytes):
-        shown = os.fsdecode(shown)
-    with open(path, "rb"):
-        pass  # a missing or unreadable path raises FileNotFoundError or PermissionError
+    shown = os.fsdecode(os.fspath(path))
+    _check_path(path, shown)
     try:
         est, versions = _load(path)
     except ModelFileError as exc:
@@ -230,6 +228,17 @@ def load(path):
             stacklevel=2,
         )
     return est
+
+
+def _check_path(path, shown):
+    """A missing or unreadable path raises FileNotFoundError or PermissionError; a
+    directory, a pipe or a device is not a model file."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ModelFileError(f"Cannot load {shown!r}: it is {what}, not a skbpnet model file.")
+    with open(path, "rb"):
+        pass
 
 
 def _load(path):
