@@ -205,10 +205,10 @@ def load(path):
     >>> bool((a == b).all())
     True
     """
-    shown = os.fsdecode(os.fspath(path))
+    shown = os.fsdecode(os.fspath(path))  # bytes paths too (surrogateescape round trip)
     _check_path(path, shown)
     try:
-        est, versions = _load(path)
+        est, versions = _load(shown)  # a str: zipfile takes bytes for file contents
     except ModelFileError as exc:
         raise ModelFileError(f"Cannot load {shown!r}: {exc}") from exc.__cause__
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError,

@@ -248,7 +248,8 @@ def _npy_header(head, name):
         raise ModelFileError(f"array {name!r} cannot be read safely ({exc}).") from None
     if dtype.kind not in ARRAY_KINDS or dtype.hasobject or dtype.names or dtype.subdtype \
             or dtype.itemsize == 0:
-        raise ModelFileError(f"array {name!r} has the disallowed dtype {dtype}.")
+        raise ModelFileError(
+            f"array {name!r} cannot be read safely (dtype {dtype} is not allowed).")
     if not (isinstance(shape, tuple) and len(shape) <= 32 and all(
             type(d) is int and d >= 0 for d in shape)):
         raise ModelFileError(f"array {name!r} has the invalid shape {shape!r}.")
