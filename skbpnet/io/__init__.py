@@ -57,8 +57,10 @@ Callbacks are code, and the format stores no code: an estimator whose
 import json
 import os
 import stat
+import struct
 import warnings
 import zipfile
+import zlib
 
 from .. import _version
 from .._base import InconsistentSkbpnetVersionWarning
@@ -172,8 +174,9 @@ def load(path):
         plain ``.npz``, random bytes), is damaged or truncated (the checksum
         does not match), holds pickled data or an object array, names another
         estimator class, or holds unknown or inconsistent entries.
-    OSError
-        If the file cannot be read.
+    FileNotFoundError, PermissionError
+        If the path is missing or cannot be read (a directory, or anything but a
+        regular file, raises ModelFileError).
 
     Warns
     -----
@@ -213,7 +216,7 @@ def load(path):
         raise ModelFileError(f"Cannot load {shown!r}: {exc}") from exc.__cause__
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError,
             TypeError, AttributeError, IndexError, OverflowError, RecursionError,
-            NotImplementedError, OSError, MemoryError) as exc:
+            NotImplementedError, OSError, MemoryError, zlib.error, struct.error) as exc:
         raise ModelFileError(
             f"Cannot load {shown!r}: the file is damaged or not a skbpnet model file "
             f"({type(exc).__name__}: {exc})."

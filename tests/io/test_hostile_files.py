@@ -27,7 +27,7 @@ from skbpnet.io import archive
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning",
                                         "ignore::skbpnet.InconsistentSkbpnetVersionWarning")
 MiB = 2**20
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=100, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 
@@ -338,9 +338,16 @@ def test_paths_bytes_directories_and_missing(model, tmp_path):
 @FUZZ
 @given(flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)),
                       min_size=1, max_size=6),
-       cut=st.none() | st.floats(0, 1, exclude_max=True))
-def test_fuzz_byte_flips_and_truncation(model, tmp_path, flips, cut):
+       cut=st.none() | st.floats(0, 1, exclude_max=True), deflate=st.booleans())
+def test_fuzz_byte_flips_and_truncation(model, tmp_path, flips, cut, deflate):
     path, X = model
+    if deflate:  # the same members, deflated: flips then damage the compressed streams
+        meta, members = parts(path)
+        path = tmp_path / "deflated.skbpnet"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("metadata.json", json.dumps(meta))
+            for name, data in members.items():
+                zf.writestr(name, data)
     data = bytearray(path.read_bytes())
     for where, bits in flips:
         data[int(where * len(data))] ^= bits
