@@ -66,7 +66,8 @@ from .. import _version
 from .._base import InconsistentSkbpnetVersionWarning
 from .._atomic import write_atomic
 from . import _v1
-from .archive import FORMAT_NAME, checksum, read_archive, write_zip
+from .archive import (FORMAT_NAME, _values, checksum, metadata_problem, read_archive,
+                      write_zip)
 from .codec import Decoder, expect
 from .errors import ModelFileError
 from .schema import (ESTIMATORS, FORMAT_VERSION, OPTIMIZERS, SCHEDULES, architecture_from,
@@ -142,7 +143,12 @@ def save(estimator, path):
     digest = checksum(body, arrays)
     text = json.dumps({**body, "sha256": digest}, sort_keys=True, indent=1, ensure_ascii=True,
                       allow_nan=False)
-    write_atomic(path, lambda fh: write_zip(fh, text.encode("ascii"), arrays))
+    raw = text.encode("ascii")
+    problem = metadata_problem(len(raw), _values(raw))
+    if problem is not None:  # never write a file that load would refuse
+        raise ValueError(f"skbpnet.save cannot store this {type(estimator).__name__}: "
+                         f"{problem}. Save it with joblib instead.")
+    write_atomic(path, lambda fh: write_zip(fh, raw, arrays))
 
 
 def load(path):

@@ -19,7 +19,7 @@ import numpy as np
 from .codec import ARRAY_KINDS, expect
 from .errors import ModelFileError
 
-__all__ = ["FORMAT_NAME", "write_zip", "read_archive", "checksum"]
+__all__ = ["FORMAT_NAME", "write_zip", "read_archive", "checksum", "metadata_problem"]
 
 FORMAT_NAME = "skbpnet-model"
 METADATA = "metadata.json"
@@ -28,6 +28,7 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same model, the same 
 MAX_MEMBERS = 64
 MAX_DIRECTORY_BYTES = 2**16
 MAX_METADATA_BYTES = 16 * 2**20
+MAX_METADATA_VALUES = 2**20  # JSON values (feature names, loss curves, ...)
 MAX_ARRAY_BYTES = 4 * 2**30  # all arrays together
 _NPY_HEADER_MAX = 4096
 _CHUNK = 2**20
@@ -144,21 +145,45 @@ def _check_infos(infos):
     return {i.filename: i for i in infos}
 
 
-def _read_exactly(fh, size, what):
-    """``size`` bytes of an open member: no fewer, and nothing after them."""
-    data = fh.read(size + 1)
-    if len(data) != size:
-        raise ModelFileError(f"{what} holds {'more' if len(data) > size else 'fewer'} bytes "
-                             f"than it declares.")
-    return data
+def _values(raw):
+    return raw.count(b",") + raw.count(b"[") + raw.count(b"{")  # an upper bound
+
+
+def metadata_problem(size, values=0):
+    """Why metadata of ``size`` bytes and about ``values`` JSON values is too large, or None.
+
+    Parsed JSON takes up to 60 times its text (``[[],[],...]``), so the number
+    of values is bounded as well as the text; ``save`` applies the same bounds.
+    """
+    if size > MAX_METADATA_BYTES:
+        return f"{METADATA} is {size} bytes long; a model file's is at most " \
+               f"{MAX_METADATA_BYTES}"
+    if values > MAX_METADATA_VALUES:
+        return f"{METADATA} holds about {values} values or more; a model file's holds at " \
+               f"most {MAX_METADATA_VALUES}"
+    return None
+
+
+def _read_metadata_text(zf, info):
+    """The metadata's bytes, read in chunks, stopping at the first bound exceeded."""
+    problem, chunks, size, values = metadata_problem(info.file_size), [], 0, 0
+    with zf.open(info) as fh:
+        while problem is None:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            size, values = size + len(chunk), values + _values(chunk)
+            chunks.append(chunk)
+            problem = metadata_problem(size, values)
+    if problem is not None:
+        raise ModelFileError(problem + ".")
+    if size != info.file_size:
+        raise ModelFileError(f"{METADATA} holds fewer bytes than it declares.")
+    return b"".join(chunks)
 
 
 def _read_metadata(zf, info, versions):
-    if info.file_size > MAX_METADATA_BYTES:
-        raise ModelFileError(f"{METADATA} is {info.file_size} bytes long; a model file's is "
-                             f"at most {MAX_METADATA_BYTES}.")
-    with zf.open(info) as fh:
-        raw = _read_exactly(fh, info.file_size, METADATA)
+    raw = _read_metadata_text(zf, info)
     try:
         meta = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates,
                           parse_constant=_reject_constant)

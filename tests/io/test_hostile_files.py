@@ -191,6 +191,27 @@ def test_metadata_bomb_is_refused_in_bounded_memory(bomb, tmp_path):
     print(f"metadata bomb (4000 bytes declared): peak {peak / MiB:.2f} MiB")
 
 
+@pytest.mark.parametrize("item", [b"[],", b"{},", b"1.5,", b'"ab",'])
+def test_metadata_that_parses_to_far_more_than_its_text_is_refused(item, tmp_path):
+    bad = tmp_path / "amplified.skbpnet"
+    text = b"[" + item * ((archive.MAX_METADATA_BYTES - 8) // len(item)) + b"0]"
+    with zipfile.ZipFile(bad, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("metadata.json", text)
+    del text
+    peak = refused(bad, limit=8 * MiB, match="values")
+    print(f"16 MiB of JSON values {item!r} in {bad.stat().st_size} bytes: "
+          f"peak {peak / MiB:.2f} MiB")
+
+
+def test_save_refuses_metadata_that_load_would_refuse(model, monkeypatch, tmp_path):
+    path, _ = model
+    est = skbpnet.load(path)
+    monkeypatch.setattr(archive, "MAX_METADATA_VALUES", 10)
+    with pytest.raises(ValueError, match="values"):
+        skbpnet.save(est, tmp_path / "big.skbpnet")
+    assert not (tmp_path / "big.skbpnet").exists()
+
+
 def test_array_bomb_is_refused_in_bounded_memory(model, tmp_path):
     path, _ = model
     meta, members = parts(path)
