@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import zipfile
 
 import numpy as np
@@ -32,6 +33,7 @@ MAX_METADATA_VALUES = 2**20  # JSON values (feature names, loss curves, ...)
 MAX_ARRAY_BYTES = 4 * 2**30  # all arrays together
 _NPY_HEADER_MAX = 4096
 _CHUNK = 2**20
+_DEFLATE_RATIO = 1032  # the most that deflate inflates a byte to
 
 
 def _canonical(body):
@@ -103,7 +105,7 @@ def read_archive(path, versions):
             "must be loaded with joblib.load, and only if you trust its source."
         )
     with zipfile.ZipFile(path) as zf:
-        infos = _check_infos(zf.infolist())
+        infos = _check_infos(zf.infolist(), os.path.getsize(path))
         meta = _read_metadata(zf, infos[METADATA], versions)
         table = expect(meta.get("arrays"), dict, "arrays")
         _check_members(list(infos), table)
@@ -124,8 +126,9 @@ def _check_directory(fh):
         )
 
 
-def _check_infos(infos):
-    """The members by name, once each, few, and in a compression skbpnet can read."""
+def _check_infos(infos, archive_size):
+    """The members by name, once each, few, in a compression skbpnet can read, and no
+    larger than their compressed bytes in the archive can inflate to."""
     if len(infos) > MAX_MEMBERS:
         raise ModelFileError(f"the archive holds {len(infos)} members; a model file holds "
                              f"at most {MAX_MEMBERS}.")
@@ -142,6 +145,12 @@ def _check_infos(infos):
             raise ModelFileError(f"member {info.filename!r} uses an unsupported compression.")
         if info.flag_bits & 0x1:
             raise ModelFileError(f"member {info.filename!r} is encrypted.")
+        stored = info.compress_type == zipfile.ZIP_STORED
+        most = info.compress_size if stored else _DEFLATE_RATIO * info.compress_size + 1024
+        if info.compress_size > archive_size or info.file_size > most:
+            raise ModelFileError(
+                f"member {info.filename!r} declares {info.file_size} bytes from "
+                f"{info.compress_size} compressed bytes, in a file of {archive_size}.")
     return {i.filename: i for i in infos}
 
 

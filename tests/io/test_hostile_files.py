@@ -222,6 +222,26 @@ def test_array_bomb_is_refused_in_bounded_memory(model, tmp_path):
     refused(bad)
 
 
+@pytest.mark.parametrize("deflate", [False, True])
+def test_members_declaring_more_than_the_file_holds_are_refused(model, deflate, tmp_path):
+    """A header and sizes that agree on 1 GiB, in a small file: nothing of it is allocated."""
+    path, _ = model
+    meta, members = parts(path)
+    dtype = meta["arrays"]["net.param_vector"]["dtype"]
+    n = 2**30 // np.dtype(dtype).itemsize
+    meta["arrays"]["net.param_vector"]["shape"] = [n]
+    head = _header(dtype, False, (n,))
+    members["net.param_vector.npy"] = head + b"\0" * 4096
+    bad = tmp_path / "claims.skbpnet"
+    with zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED) as zf:
+        zf.writestr("metadata.json", json.dumps(meta))
+        for name, data in members.items():
+            zf.writestr(name, data)
+    _set_sizes(bad, "net.param_vector.npy", len(head) + 2**30)
+    peak = refused(bad, limit=4 * MiB, match="declares")
+    print(f"member declaring 1 GiB (deflate={deflate}): peak {peak / MiB:.2f} MiB")
+
+
 def test_npy_trailing_and_missing_bytes_are_refused(model, tmp_path):
     path, _ = model
     meta, members = parts(path)
