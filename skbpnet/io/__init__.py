@@ -56,14 +56,18 @@ Callbacks are code, and the format stores no code: an estimator whose
 
 import json
 import os
+import stat
+import struct
 import warnings
 import zipfile
+import zlib
 
 from .. import _version
 from .._base import InconsistentSkbpnetVersionWarning
 from .._atomic import write_atomic
 from . import _v1
-from .archive import FORMAT_NAME, checksum, read_archive, write_zip
+from .archive import (FORMAT_NAME, _values, checksum, metadata_problem, read_archive,
+                      write_zip)
 from .codec import Decoder, expect
 from .errors import ModelFileError
 from .schema import (ESTIMATORS, FORMAT_VERSION, OPTIMIZERS, SCHEDULES, architecture_from,
@@ -139,7 +143,12 @@ def save(estimator, path):
     digest = checksum(body, arrays)
     text = json.dumps({**body, "sha256": digest}, sort_keys=True, indent=1, ensure_ascii=True,
                       allow_nan=False)
-    write_atomic(path, lambda fh: write_zip(fh, text.encode("ascii"), arrays))
+    raw = text.encode("ascii")
+    problem = metadata_problem(len(raw), _values(raw))
+    if problem is not None:  # never write a file that load would refuse
+        raise ValueError(f"skbpnet.save cannot store this {type(estimator).__name__}: "
+                         f"{problem}. Save it with joblib instead.")
+    write_atomic(path, lambda fh: write_zip(fh, raw, arrays))
 
 
 def load(path):
@@ -171,8 +180,9 @@ def load(path):
         plain ``.npz``, random bytes), is damaged or truncated (the checksum
         does not match), holds pickled data or an object array, names another
         estimator class, or holds unknown or inconsistent entries.
-    OSError
-        If the file cannot be read.
+    FileNotFoundError, PermissionError
+        If the path is missing or cannot be read (a directory, or anything but a
+        regular file, raises ModelFileError).
 
     Warns
     -----
@@ -204,18 +214,15 @@ def load(path):
     >>> bool((a == b).all())
     True
     """
-    shown = os.fspath(path)
-    if isinstance(shown, bytes):
-        shown = os.fsdecode(shown)
-    with open(path, "rb"):
-        pass  # a missing or unreadable path raises FileNotFoundError or PermissionError
+    shown = os.fsdecode(os.fspath(path))  # bytes paths too (surrogateescape round trip)
+    _check_path(path, shown)
     try:
-        est, versions = _load(path)
+        est, versions = _load(shown)  # a str: zipfile takes bytes for file contents
     except ModelFileError as exc:
         raise ModelFileError(f"Cannot load {shown!r}: {exc}") from exc.__cause__
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError,
             TypeError, AttributeError, IndexError, OverflowError, RecursionError,
-            NotImplementedError, OSError, MemoryError) as exc:
+            NotImplementedError, OSError, MemoryError, zlib.error, struct.error) as exc:
         raise ModelFileError(
             f"Cannot load {shown!r}: the file is damaged or not a skbpnet model file "
             f"({type(exc).__name__}: {exc})."
@@ -230,6 +237,17 @@ def load(path):
             stacklevel=2,
         )
     return est
+
+
+def _check_path(path, shown):
+    """A missing or unreadable path raises FileNotFoundError or PermissionError; a
+    directory, a pipe or a device is not a model file."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ModelFileError(f"Cannot load {shown!r}: it is {what}, not a skbpnet model file.")
+    with open(path, "rb"):
+        pass
 
 
 def _load(path):

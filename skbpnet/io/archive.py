@@ -11,6 +11,8 @@ file can recompute it).
 import hashlib
 import io
 import json
+import math
+import os
 import zipfile
 
 import numpy as np
@@ -18,11 +20,20 @@ import numpy as np
 from .codec import ARRAY_KINDS, expect
 from .errors import ModelFileError
 
-__all__ = ["FORMAT_NAME", "write_zip", "read_archive", "checksum"]
+__all__ = ["FORMAT_NAME", "write_zip", "read_archive", "checksum", "metadata_problem"]
 
 FORMAT_NAME = "skbpnet-model"
 METADATA = "metadata.json"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same model, the same bytes
+# Bounds on what loading inflates or allocates, checked before it does.
+MAX_MEMBERS = 64
+MAX_DIRECTORY_BYTES = 2**16
+MAX_METADATA_BYTES = 16 * 2**20
+MAX_METADATA_VALUES = 2**20  # JSON values (feature names, loss curves, ...)
+MAX_ARRAY_BYTES = 4 * 2**30  # all arrays together
+_NPY_HEADER_MAX = 4096
+_CHUNK = 2**20
+_DEFLATE_RATIO = 1032  # the most that deflate inflates a byte to
 
 
 def _canonical(body):
@@ -79,10 +90,13 @@ def _reject_constant(name):
 def read_archive(path, versions):
     """Return (metadata dict, arrays dict) after checking the archive's members.
 
-    ``versions`` are the format versions the caller can read.
+    ``versions`` are the format versions the caller can read. Nothing is
+    inflated or allocated beyond what the metadata and the ``.npy`` headers
+    declare, and those declarations are bounded first (see ``MAX_*``).
     """
     with open(path, "rb") as fh:
         magic = fh.read(4)
+        _check_directory(fh)
     if not zipfile.is_zipfile(path):
         if magic == b"PK\x03\x04":
             raise ModelFileError("the ZIP archive is truncated or damaged.")
@@ -91,27 +105,94 @@ def read_archive(path, versions):
             "must be loaded with joblib.load, and only if you trust its source."
         )
     with zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-        names = [i.filename for i in infos]
-        if METADATA not in names:
-            raise ModelFileError(
-                f"it is not a skbpnet model file: the archive has no {METADATA} "
-                f"(members: {names[:5]}{'...' if len(names) > 5 else ''})."
-            )
-        if len(set(names)) != len(names):
-            raise ModelFileError("the archive holds two members of the same name.")
-        for info in infos:
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise ModelFileError(f"member {info.filename!r} uses an unsupported compression.")
-        meta = _read_metadata(zf, versions)
+        infos = _check_infos(zf.infolist(), os.path.getsize(path))
+        meta = _read_metadata(zf, infos[METADATA], versions)
         table = expect(meta.get("arrays"), dict, "arrays")
-        _check_members(names, table)
-        arrays = {name: _read_array(zf, name, spec) for name, spec in table.items()}
+        _check_members(list(infos), table)
+        budget = [MAX_ARRAY_BYTES]
+        arrays = {name: _read_array(zf, infos[f"{name}.npy"], name, spec, budget)
+                  for name, spec in table.items()}
     return meta, arrays
 
 
-def _read_metadata(zf, versions):
-    raw = zf.read(METADATA)
+def _check_directory(fh):
+    """Refuse a central directory too large for a model file, before zipfile parses it."""
+    end = getattr(zipfile, "_EndRecData", None)
+    record = end(fh) if end is not None else None
+    if record is not None and record[zipfile._ECD_SIZE] > MAX_DIRECTORY_BYTES:
+        raise ModelFileError(
+            f"the ZIP directory is {record[zipfile._ECD_SIZE]} bytes; a model file's is "
+            f"under {MAX_DIRECTORY_BYTES}."
+        )
+
+
+def _check_infos(infos, archive_size):
+    """The members by name, once each, few, in a compression skbpnet can read, and no
+    larger than their compressed bytes in the archive can inflate to."""
+    if len(infos) > MAX_MEMBERS:
+        raise ModelFileError(f"the archive holds {len(infos)} members; a model file holds "
+                             f"at most {MAX_MEMBERS}.")
+    names = [i.filename for i in infos]
+    if METADATA not in names:
+        raise ModelFileError(
+            f"it is not a skbpnet model file: the archive has no {METADATA} "
+            f"(members: {names[:5]}{'...' if len(names) > 5 else ''})."
+        )
+    if len(set(names)) != len(names):
+        raise ModelFileError("the archive holds two members of the same name.")
+    for info in infos:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ModelFileError(f"member {info.filename!r} uses an unsupported compression.")
+        if info.flag_bits & 0x1:
+            raise ModelFileError(f"member {info.filename!r} is encrypted.")
+        stored = info.compress_type == zipfile.ZIP_STORED
+        most = info.compress_size if stored else _DEFLATE_RATIO * info.compress_size + 1024
+        if info.compress_size > archive_size or info.file_size > most:
+            raise ModelFileError(
+                f"member {info.filename!r} declares {info.file_size} bytes from "
+                f"{info.compress_size} compressed bytes, in a file of {archive_size}.")
+    return {i.filename: i for i in infos}
+
+
+def _values(raw):
+    return raw.count(b",") + raw.count(b"[") + raw.count(b"{")  # an upper bound
+
+
+def metadata_problem(size, values=0):
+    """Why metadata of ``size`` bytes and about ``values`` JSON values is too large, or None.
+
+    Parsed JSON takes up to 60 times its text (``[[],[],...]``), so the number
+    of values is bounded as well as the text; ``save`` applies the same bounds.
+    """
+    if size > MAX_METADATA_BYTES:
+        return f"{METADATA} is {size} bytes long; a model file's is at most " \
+               f"{MAX_METADATA_BYTES}"
+    if values > MAX_METADATA_VALUES:
+        return f"{METADATA} holds about {values} values or more; a model file's holds at " \
+               f"most {MAX_METADATA_VALUES}"
+    return None
+
+
+def _read_metadata_text(zf, info):
+    """The metadata's bytes, read in chunks, stopping at the first bound exceeded."""
+    problem, chunks, size, values = metadata_problem(info.file_size), [], 0, 0
+    with zf.open(info) as fh:
+        while problem is None:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            size, values = size + len(chunk), values + _values(chunk)
+            chunks.append(chunk)
+            problem = metadata_problem(size, values)
+    if problem is not None:
+        raise ModelFileError(problem + ".")
+    if size != info.file_size:
+        raise ModelFileError(f"{METADATA} holds fewer bytes than it declares.")
+    return b"".join(chunks)
+
+
+def _read_metadata(zf, info, versions):
+    raw = _read_metadata_text(zf, info)
     try:
         meta = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates,
                           parse_constant=_reject_constant)
@@ -145,20 +226,67 @@ def _check_members(names, table):
         )
 
 
-def _read_array(zf, name, spec):
-    data = zf.read(f"{name}.npy")
-    try:
-        a = np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as exc:  # pickled data, object arrays, bad headers
-        raise ModelFileError(f"array {name!r} cannot be read safely ({exc}).") from None
-    if type(a) is not np.ndarray:
-        raise ModelFileError(f"member {name}.npy is not a .npy array.")
-    if a.dtype.kind not in ARRAY_KINDS or a.dtype.hasobject or a.dtype.names:
-        raise ModelFileError(f"array {name!r} has the disallowed dtype {a.dtype}.")
+def _read_array(zf, info, name, spec, budget):
+    """One ``.npy`` member, its header checked before anything of its size is allocated."""
     spec = expect(spec, dict, f"arrays.{name}")
-    if spec.get("dtype") != a.dtype.str or spec.get("shape") != list(a.shape):
+    with zf.open(info) as fh:
+        head = fh.read(min(info.file_size, _NPY_HEADER_MAX))
+        dtype, shape, fortran, offset = _npy_header(head, name)
+        if spec.get("dtype") != dtype.str or spec.get("shape") != list(shape):
+            raise ModelFileError(
+                f"array {name!r} is {dtype.str} of shape {list(shape)}; the metadata "
+                f"says {spec.get('dtype')} of shape {spec.get('shape')}."
+            )
+        count = math.prod(shape)
+        nbytes = count * dtype.itemsize
+        if info.file_size != offset + nbytes:
+            raise ModelFileError(f"member {name}.npy is {info.file_size} bytes; its header "
+                                 f"declares {offset + nbytes}.")
+        budget[0] -= nbytes
+        if budget[0] < 0:
+            raise ModelFileError(f"the arrays hold more than {MAX_ARRAY_BYTES} bytes.")
+        out = np.empty(count, dtype)
+        _fill(out.view(np.uint8), head[offset:], fh, f"member {name}.npy")
+    return out.reshape(shape, order="F" if fortran else "C")
+
+
+def _fill(target, first, fh, what):
+    """Copy the member's remaining bytes into ``target``, in chunks, refusing extra bytes."""
+    n = min(len(first), target.size)
+    target[:n] = np.frombuffer(first[:n], np.uint8)
+    if len(first) > target.size:
+        raise ModelFileError(f"{what} holds more bytes than it declares.")
+    while n < target.size:
+        chunk = fh.read(min(_CHUNK, target.size - n))
+        if not chunk:
+            raise ModelFileError(f"{what} holds fewer bytes than it declares.")
+        target[n:n + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        n += len(chunk)
+    if fh.read(1):
+        raise ModelFileError(f"{what} holds more bytes than it declares.")
+
+
+def _npy_header(head, name):
+    """(dtype, shape, fortran_order, data offset) of a ``.npy`` header, checked."""
+    fp = io.BytesIO(head)
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(fp, _NPY_HEADER_MAX)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(fp, _NPY_HEADER_MAX)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, TypeError, SyntaxError, OverflowError) as exc:
+        raise ModelFileError(f"array {name!r} cannot be read safely ({exc}).") from None
+    if dtype.kind not in ARRAY_KINDS or dtype.hasobject or dtype.names or dtype.subdtype \
+            or dtype.itemsize == 0:
         raise ModelFileError(
-            f"array {name!r} is {a.dtype.str} of shape {list(a.shape)}; the metadata "
-            f"says {spec.get('dtype')} of shape {spec.get('shape')}."
-        )
-    return a
+            f"array {name!r} cannot be read safely (dtype {dtype} is not allowed).")
+    if not (isinstance(shape, tuple) and len(shape) <= 32 and all(
+            type(d) is int and d >= 0 for d in shape)):
+        raise ModelFileError(f"array {name!r} has the invalid shape {shape!r}.")
+    if type(fortran) is not bool:
+        raise ModelFileError(f"array {name!r} has an invalid fortran_order.")
+    return dtype, shape, fortran, fp.tell()
