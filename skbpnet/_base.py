@@ -65,6 +65,8 @@ class _BaseBPNet(BaseEstimator):
         dropout=0.0,
         input_dropout=0.0,
         callbacks=None,
+        dtype=None,
+        blas_threads="adaptive",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -92,6 +94,8 @@ class _BaseBPNet(BaseEstimator):
         self.dropout = dropout
         self.input_dropout = input_dropout
         self.callbacks = callbacks
+        self.dtype = dtype
+        self.blas_threads = blas_threads
 
     # -- fitted attributes: views of the network and the training history -------------
     def _fitted(self, name):
@@ -218,7 +222,7 @@ class _BaseBPNet(BaseEstimator):
                 y,
                 reset=not continuing,
                 accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
+                dtype=self._input_dtype(continuing),
                 multi_output=True,
                 y_numeric=not isinstance(self, ClassifierMixin),
             )
@@ -232,6 +236,12 @@ class _BaseBPNet(BaseEstimator):
             self.__dict__.update(saved)
             raise
         return self
+
+    def _input_dtype(self, continuing):
+        """The dtype X is converted to, once, on entry."""
+        if continuing:
+            return self._net.dtype
+        return (np.float64, np.float32) if self.dtype is None else np.dtype(self.dtype)
 
     def _fit_validated(self, X, y, sw, hidden, n_outputs, continuing, incremental):
         arch = Architecture.from_params(self, hidden)

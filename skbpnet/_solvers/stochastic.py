@@ -21,6 +21,7 @@ from ..nn.hashing import dropout_salt, row_hashes
 from .history import TrainResult
 from .penalty import l2_scale, l2_value
 from .snapshot import Snapshot
+from .threads import ThreadTuner
 from .validation import hash_split
 
 __all__ = ["Trainer", "Validation", "fit_stochastic"]
@@ -61,6 +62,7 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
         shuffle=bool(params["shuffle"]), rng=rng, tol=float(params["tol"]),
         n_iter_no_change=params["n_iter_no_change"], verbose=bool(params["verbose"]),
         callbacks=() if callbacks is None else _as_list(callbacks), dropout_seed=dropout_seed,
+        threads=ThreadTuner(params.get("blas_threads")),
     )
     history.validated = early
     start_loss = _start_loss(net, loss, X, y, sw, float(params["alpha"]))
@@ -122,15 +124,19 @@ class Trainer:
         the epoch's figures; a callback returning True stops training.
     dropout_seed : int
         Salt for the keyed dropout masks.
+    threads : ThreadTuner, default=None
+        Chooses the BLAS thread count of each epoch; None leaves the BLAS alone.
     """
 
     def __init__(self, net, loss, optimizer, schedule, *, alpha, batch_size, shuffle, rng,
-                 tol, n_iter_no_change, verbose=False, callbacks=(), dropout_seed=0):
+                 tol, n_iter_no_change, verbose=False, callbacks=(), dropout_seed=0,
+                 threads=None):
         self.net, self.loss, self.optimizer, self.schedule = net, loss, optimizer, schedule
         self.alpha, self.batch_size, self.shuffle, self.rng = alpha, batch_size, shuffle, rng
         self.tol, self.n_iter_no_change = tol, n_iter_no_change
         self.verbose, self.callbacks = verbose, list(callbacks or ())
         self.dropout_seed = dropout_seed
+        self.threads = threads if threads is not None else ThreadTuner(None)
         self.n_dropouts = sum(isinstance(m, Dropout) for m in net.layers)
 
     # -- one epoch -----------------------------------------------------------------
@@ -145,17 +151,23 @@ class Trainer:
             salts = [dropout_salt(self.dropout_seed, epoch, i) for i in range(self.n_dropouts)]
         net.train(True)
         net.input_grad = False
-        total = 0.0
-        for start in range(0, n, bs):
-            stop = min(start + bs, n)
-            idx = slice(start, stop) if order is None else order[start:stop]
-            keys = None if salts is None else [hashes[idx] ^ s for s in salts]
-            value = self._step(X, y, sample_weight, idx, params, grads, keys)
-            if value is None:
-                continue
-            if not math.isfinite(value):
-                return math.nan
-            total += value * (stop - start)
+        total, tuner = 0.0, self.threads
+        tuner.start_epoch(-(-n // bs))
+        try:
+            for i, start in enumerate(range(0, n, bs)):
+                stop = min(start + bs, n)
+                idx = slice(start, stop) if order is None else order[start:stop]
+                keys = None if salts is None else [hashes[idx] ^ s for s in salts]
+                tuner.before_step(i)
+                value = self._step(X, y, sample_weight, idx, params, grads, keys)
+                tuner.after_step(i)
+                if value is None:
+                    continue
+                if not math.isfinite(value):
+                    return math.nan
+                total += value * (stop - start)
+        finally:
+            tuner.end_epoch()
         return total / n
 
     def _step(self, X, y, sample_weight, idx, params, grads, keys):

@@ -1,0 +1,69 @@
+"""Adaptive BLAS threads: same results as fixed threads, within the outer limits."""
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from skbpnet import BPNetClassifier
+from skbpnet._solvers.threads import PROBE_STEPS, ThreadTuner
+from tests._estimator_helpers import make_data
+
+
+def _blas_threads():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def _fit(blas_threads):
+    X, y = make_data(BPNetClassifier, n=1500, d=20)
+    est = BPNetClassifier(hidden_layer_sizes=(64,), batch_size=32, max_iter=3,
+                          n_iter_no_change=100, random_state=0, blas_threads=blas_threads)
+    with pytest.warns(Warning):
+        return est.fit(X, y)
+
+
+def test_adaptive_threads_give_the_result_of_fixed_threads_to_rounding():
+    with threadpool_limits(2):
+        adaptive = _fit("adaptive")
+        one, two = _fit(1), _fit(None)
+    for a, b, c in zip(adaptive.coefs_, one.coefs_, two.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)
+
+
+def test_tuner_probes_both_counts_and_restores_the_blas():
+    with threadpool_limits(2):
+        before = _blas_threads()
+        tuner = ThreadTuner("adaptive")
+        assert tuner.current == 2 and tuner.candidates(100) == [1, 2]
+        seen = []
+        tuner.start_epoch(100)
+        for i in range(100):
+            tuner.before_step(i)
+            seen.append(_blas_threads()[0])
+            tuner.after_step(i)
+        tuner.end_epoch()
+        assert seen[:PROBE_STEPS] == [1] * PROBE_STEPS
+        assert seen[PROBE_STEPS:2 * PROBE_STEPS] == [2] * PROBE_STEPS
+        assert set(seen[2 * PROBE_STEPS:]) == {tuner.chosen[-1]} and tuner.chosen[-1] in (1, 2)
+        assert _blas_threads() == before
+
+
+def test_tuner_never_exceeds_an_outer_limit():
+    with threadpool_limits(1):
+        tuner = ThreadTuner("adaptive")
+        assert tuner.candidates(1000) == []
+        assert ThreadTuner(4).fixed() == 1
+    with threadpool_limits(2):
+        assert ThreadTuner(4).fixed() == 2 and ThreadTuner(1).fixed() == 1
+
+
+def test_short_epochs_are_not_probed():
+    with threadpool_limits(2):
+        assert ThreadTuner("adaptive").candidates(3 * PROBE_STEPS * 2 - 1) == []
+
+
+@pytest.mark.parametrize("bad", ["auto", 0, -1, 1.5])
+def test_blas_threads_is_validated(bad):
+    X, y = make_data(BPNetClassifier)
+    with pytest.raises(ValueError, match="blas_threads"):
+        BPNetClassifier(blas_threads=bad).fit(X, y)
