@@ -42,8 +42,8 @@ def make_schedule(params):
     name, lr = params["learning_rate"], params["learning_rate_init"]
     if name == "invscaling":
         return nn.InvScalingLR(lr, params["power_t"])
-    if name == "cosine":
-        return nn.CosineLR(lr, params["max_iter"])
+    if name in ("cosine", "cosine_restart"):
+        return nn.SCHEDULES[name](lr, params["max_iter"])
     return nn.SCHEDULES[name](lr)
 
 
@@ -80,6 +80,6 @@ def continue_schedule(schedule, params):
     """
     fresh = make_schedule(params)
     same = type(fresh) is type(schedule) and fresh.settings() == schedule.settings()
-    if same and isinstance(schedule, nn.CosineLR) and schedule.epochs_done >= schedule.total_epochs:
+    if same and isinstance(schedule, nn.CosineLR) and schedule.epochs_done >= schedule.total_epochs:  # noqa: E501
         return fresh  # a cosine schedule that has run its course restarts (SGDR)
     return schedule if same else fresh

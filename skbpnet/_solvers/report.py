@@ -61,7 +61,7 @@ def report(result, *, name, params, continuing, incremental, final_loss=math.nan
         warnings.warn(f"{advice} Training stopped; the model keeps {kept}.",
                       DivergenceWarning, stacklevel=5)
     elif (not incremental and params["solver"] != "lbfgs" and result.stopped is None
-          and params["learning_rate"] != "cosine"  # a planned schedule, run to its end
+          and not params["learning_rate"].startswith("cosine")  # a planned schedule, run out
           and not result.interrupted and result.n_iter == params["max_iter"]):
         warnings.warn(
             f"Stochastic Optimizer: Maximum iterations ({params['max_iter']}) reached and "

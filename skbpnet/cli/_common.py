@@ -100,7 +100,7 @@ def add_network_options(p, defaults, output):
         help="optimizer: Nesterov SGD or Adam")
     add("--lr", type=float, default=defaults["lr"], help="initial learning rate")
     add("--momentum", type=float, default=defaults["momentum"], help="SGD momentum")
-    add("--schedule", choices=["constant", "invscaling", "adaptive", "cosine"],
+    add("--schedule", choices=["constant", "invscaling", "adaptive", "cosine", "cosine_restart"],
         default=defaults["schedule"], help="learning-rate schedule")
     add("--alpha", type=float, default=defaults["alpha"], help="L2 penalty")
     add("--dropout", type=float, default=defaults["dropout"],

@@ -19,7 +19,8 @@ from .base import Module
 from .layers import Dropout, Linear
 from .losses import Loss, MSELoss, SigmoidBinaryCrossEntropyLoss, SoftmaxCrossEntropyLoss
 from .optim import SGD, Adam, Optimizer
-from .schedules import SCHEDULES, AdaptiveLR, ConstantLR, CosineLR, InvScalingLR, Schedule
+from .schedules import (SCHEDULES, AdaptiveLR, ConstantLR, CosineLR, CosineRestartLR,
+                        InvScalingLR, Schedule)
 from .sequential import Sequential
 
 __all__ = [
@@ -47,5 +48,6 @@ __all__ = [
     "InvScalingLR",
     "AdaptiveLR",
     "CosineLR",
+    "CosineRestartLR",
     "SCHEDULES",
 ]

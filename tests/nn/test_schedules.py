@@ -8,6 +8,7 @@ import pytest
 
 from skbpnet.nn import (
     SCHEDULES,
+    CosineRestartLR,
     AdaptiveLR,
     ConstantLR,
     CosineLR,
@@ -97,6 +98,7 @@ def test_schedule_names():
         "invscaling": InvScalingLR,
         "adaptive": AdaptiveLR,
         "cosine": CosineLR,
+        "cosine_restart": CosineRestartLR,
     }
 
 
@@ -112,3 +114,34 @@ def test_schedule_names():
 def test_invalid_schedule_arguments(make):
     with pytest.raises(ValueError):
         make()
+
+
+def test_cosine_restart_is_two_cosine_cycles():
+    from skbpnet.nn import CosineRestartLR
+
+    s = CosineRestartLR(0.2, total_epochs=12)
+    rates = [s.learning_rate] + [s.epoch_end(e, 0) for e in range(1, 12)]
+    first, second = CosineLR(0.2, 3), CosineLR(0.1, 9)
+    expected = [0.2] + [first.epoch_end(e, 0) for e in range(1, 3)]
+    expected += [0.1] + [second.epoch_end(e, 0) for e in range(1, 9)]
+    np.testing.assert_allclose(rates, expected, rtol=1e-15)
+    assert s.epoch_end(12, 0) == pytest.approx(0.0, abs=1e-15)
+    with pytest.raises(ValueError, match="restart_factor"):
+        CosineRestartLR(0.1, 5, restart_factor=0.0)
+
+
+def test_cosine_restart_in_one_fit_equals_two_warm_started_cosine_fits():
+    from sklearn.datasets import load_digits
+
+    from skbpnet import BPNetClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    common = dict(hidden_layer_sizes=(16,), solver="sgd", random_state=0, n_iter_no_change=99)
+    one = BPNetClassifier(learning_rate="cosine_restart", learning_rate_init=0.2, max_iter=8,
+                          **common).fit(X, y)
+    two = BPNetClassifier(learning_rate="cosine", learning_rate_init=0.2, max_iter=2, **common)
+    two.fit(X, y)
+    two.set_params(warm_start=True, learning_rate_init=0.1, max_iter=6).fit(X, y)
+    for a, b in zip(one.coefs_, two.coefs_):
+        np.testing.assert_array_equal(a, b)
