@@ -1,6 +1,7 @@
 """The base of BPNetClassifier and BPNetRegressor: building, fitting, rolling back."""
 
 import copy
+import inspect
 import math
 import warnings
 
@@ -315,7 +316,7 @@ class _BaseBPNet(BaseEstimator):
                           reset=False)
         if sparse.issparse(X) and X.format == "csc":
             X = X.tocsr()
-        return predict_scores(self._net, _cast(X, self._net.dtype))
+        return predict_scores(self._net, _cast(X, self._net.dtype), self.blas_threads)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -334,6 +335,10 @@ class _BaseBPNet(BaseEstimator):
             )
         if isinstance(state.get("_history"), dict):  # skbpnet 0.1.0 kept copies
             state["_history"] = upgrade_history(state)
+        # Parameters added since the file was written take their defaults.
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.default is not param.empty:
+                state.setdefault(name, param.default)
         super().__setstate__(state)
 
 

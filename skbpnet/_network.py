@@ -16,6 +16,7 @@ from . import nn
 __all__ = ["Architecture", "predict_scores"]
 
 PREDICT_CHUNK = 8192  # rows per block at prediction time
+PROBE_ROWS = 512  # rows per block while adaptive threads time the thread counts
 _RELU_LIKE = ("relu", "leaky_relu", "gelu")
 _ACTIVATION_NAMES = {cls: name for name, cls in nn.ACTIVATIONS.items()}
 
@@ -102,13 +103,17 @@ class Architecture(NamedTuple):
         return nn.Sequential(*layers)
 
 
-def predict_scores(net, X):
+def predict_scores(net, X, blas_threads=None):
     """Raw output scores in chunks, via the network's stateless inference path.
 
     Parameters
     ----------
     net : skbpnet.nn.Sequential
     X : ndarray or sparse matrix of shape (n_samples, n_features)
+    blas_threads : 'adaptive', None or int, default=None
+        As the estimators' parameter. With 'adaptive' and enough rows, the
+        first blocks are timed with 1 thread and with the current count, and
+        the rest runs with the faster.
 
     Returns
     -------
@@ -126,10 +131,22 @@ def predict_scores(net, X):
     n = X.shape[0]
     if n <= PREDICT_CHUNK:
         return net.infer(X)
+    from ._solvers.threads import PROBE_STEPS, ThreadTuner
+
+    tuner = ThreadTuner(blas_threads)
+    n_probe = len(tuner.candidates(n // PROBE_ROWS)) * PROBE_STEPS
+    starts = list(range(0, n_probe * PROBE_ROWS, PROBE_ROWS))
+    starts += range(n_probe * PROBE_ROWS, n, PREDICT_CHUNK)
     out = None
-    for start in range(0, n, PREDICT_CHUNK):
-        block = net.infer(X[start : start + PREDICT_CHUNK])
-        if out is None:
-            out = np.empty((n, block.shape[1]), block.dtype)
-        out[start : start + PREDICT_CHUNK] = block
+    tuner.start_epoch(n // PROBE_ROWS)
+    try:
+        for i, (start, stop) in enumerate(zip(starts, starts[1:] + [n])):
+            tuner.before_step(i)
+            block = net.infer(X[start:stop])
+            tuner.after_step(i)
+            if out is None:
+                out = np.empty((n, block.shape[1]), block.dtype)
+            out[start:stop] = block
+    finally:
+        tuner.end_epoch()
     return out

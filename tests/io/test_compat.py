@@ -173,3 +173,20 @@ def test_a_v1_file_with_forged_layers_or_arch_is_refused(how, tmp_path):
         warnings.simplefilter("ignore", InconsistentSkbpnetVersionWarning)
         with pytest.raises(ModelFileError):
             skbpnet.load(path)
+
+
+def test_a_0_1_0_pickle_takes_the_defaults_of_parameters_added_since():
+    import warnings
+
+    import joblib
+
+    from skbpnet import BPNetClassifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = joblib.load(os.path.join(DATA, "classifier-0.1.0.joblib"))
+    params = est.get_params()
+    defaults = BPNetClassifier().get_params()
+    for name in ("dtype", "blas_threads"):
+        assert params[name] == defaults[name]
+    assert est.predict(np.zeros((1, est.n_features_in_))).shape == (1,)

@@ -67,3 +67,19 @@ def test_blas_threads_is_validated(bad):
     X, y = make_data(BPNetClassifier)
     with pytest.raises(ValueError, match="blas_threads"):
         BPNetClassifier(blas_threads=bad).fit(X, y)
+
+
+def test_adaptive_prediction_equals_fixed_threads_and_restores_the_blas():
+    from skbpnet._network import PREDICT_CHUNK, Architecture, predict_scores
+
+    rng = np.random.default_rng(0)
+    net = Architecture(30, (40,), "relu", 0.0, 0.0).build(3, np.float64, rng)
+    X = rng.normal(size=(2 * PREDICT_CHUNK + 777, 30))
+    with threadpool_limits(2):
+        before = _blas_threads()
+        adaptive = predict_scores(net, X, "adaptive")
+        assert _blas_threads() == before
+        with threadpool_limits(1):
+            fixed = predict_scores(net, X)
+    np.testing.assert_allclose(adaptive, fixed, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(adaptive, net.infer(X), rtol=1e-12, atol=1e-12)
