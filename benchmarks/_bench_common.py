@@ -147,6 +147,10 @@ def print_header(title, torch, torch_error, source):
         print(f"# torch not importable ({torch_error}): its column is skipped")
     for line in blas_summary():
         print(f"# threadpool: {line}")
+    env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    view = ("the user's view (OpenBLAS picks its kernel itself)" if not any(env.values())
+            else "NOT the user's view: run with env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE")
+    print(f"# OpenBLAS environment: {', '.join(f'{k}={v}' for k, v in env.items())}: {view}")
     print(f"# data: {source}")
 
 

@@ -95,19 +95,7 @@ def validate_params(est):
         raise ValueError(
             f"The 'batch_size' parameter of {name} must be 'auto' or an integer >= 1; got {bs!r}."
         )
-    threads = params.get("blas_threads", None)
-    if not (threads is None or (isinstance(threads, str) and threads == "adaptive")
-            or _int(1)[0](threads)):
-        raise ValueError(
-            f"The 'blas_threads' parameter of {name} must be 'adaptive', None or an integer "
-            f">= 1; got {threads!r}."
-        )
-    dtype = params.get("dtype", None)
-    if not (dtype is None or (isinstance(dtype, str) and dtype in ("float32", "float64"))):
-        raise ValueError(
-            f"The 'dtype' parameter of {name} must be None, 'float32' or 'float64'; got "
-            f"{dtype!r}."
-        )
+    _check_precision_and_threads(name, params)
     verbose = params["verbose"]
     if not isinstance(verbose, (bool, numbers.Integral, np.bool_)):
         raise ValueError(f"The 'verbose' parameter of {name} must be a bool or an int; got {verbose!r}.")
@@ -132,6 +120,22 @@ def validate_params(est):
                 f"needs a deterministic objective. Use solver='adam' or 'sgd', or {key}=0."
             )
     return [int(s) for s in sizes]
+
+
+def _check_precision_and_threads(name, params):
+    threads = params.get("blas_threads", None)
+    if not (threads is None or (isinstance(threads, str) and threads == "adaptive")
+            or _int(1)[0](threads)):
+        raise ValueError(
+            f"The 'blas_threads' parameter of {name} must be 'adaptive', None or an integer "
+            f">= 1; got {threads!r}."
+        )
+    dtype = params.get("dtype", None)
+    if not (dtype is None or (isinstance(dtype, str) and dtype in ("float32", "float64"))):
+        raise ValueError(
+            f"The 'dtype' parameter of {name} must be None, 'float32' or 'float64'; got "
+            f"{dtype!r}."
+        )
 
 
 def _check_class_weight(name, cw):
