@@ -428,13 +428,19 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
 class BPNetRegressor(RegressorMixin, _BaseBPNet):
     __doc__ = """Multi-layer perceptron regressor trained by backpropagation.
 
-    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`
-    with the squared error loss (half the squared error, summed over outputs
-    and averaged over samples), with the additions of
-    :class:`BPNetClassifier`. Single- and multi-output targets.
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`,
+    with the additions of :class:`BPNetClassifier`. Single- and multi-output
+    targets.
 
     Parameters
     ----------
+    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        'squared_error' is half the squared error, summed over outputs and
+        averaged over samples, with an identity output. 'poisson' is half the
+        Poisson deviance with an exponential output (``out_activation_ ==
+        'exp'``), for non-negative counts and rates: ``predict`` returns
+        ``exp`` of the network's last layer. As in MLPRegressor, ``loss`` is
+        the first positional parameter.
 {params}
 
     Attributes
@@ -459,8 +465,57 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
     True
     """.format(params=_COMMON_PARAMETERS, attrs=_COMMON_ATTRIBUTES)
 
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        input_dropout=0.0,
+        callbacks=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
+            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, input_dropout=input_dropout, callbacks=callbacks,
+        )
+        self.loss = loss
+
     def _encode_y(self, y, continuing, incremental, classes):
         y = np.asarray(y, dtype=np.float64)
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                f"Some value(s) of y are negative which is not allowed for Poisson regression "
+                f"(loss='poisson' models non-negative counts or rates; the smallest is "
+                f"{y.min():g}). Use loss='squared_error' for targets that can be negative."
+            )
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         if continuing and y2.shape[1] != self.n_outputs_:
             raise ValueError(
@@ -470,13 +525,13 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         return y2, y2.shape[1]
 
     def _make_loss(self):
-        return nn.MSELoss()
+        return nn.PoissonLoss() if self.loss == "poisson" else nn.MSELoss()
 
     def _out_activation(self, n_outputs):
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _validation_scorer(self):
-        return r2_of_scores
+        return functools.partial(r2_of_scores, exp=self.loss == "poisson")
 
     @available_if(_is_stochastic)
     def partial_fit(self, X, y, sample_weight=None):
@@ -512,6 +567,8 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
             Predictions; 1-D when the model has one output.
         """
         scores = self._decision(X)
+        if self.loss == "poisson":
+            scores = np.exp(scores)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def __sklearn_tags__(self):

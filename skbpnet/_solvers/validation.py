@@ -79,8 +79,10 @@ def accuracy_of_scores(scores, y, sample_weight=None, multilabel=False):
                                 sample_weight=sample_weight))
 
 
-def r2_of_scores(scores, y, sample_weight=None):
-    """R² of raw network outputs against regression targets.
+def r2_of_scores(scores, y, sample_weight=None, exp=False):
+    """R² of raw network outputs (``exp`` of them with ``exp=True``) against targets.
+
+    NaN when a prediction is not finite, as scikit-learn's MLP scores it.
 
     Examples
     --------
@@ -89,4 +91,9 @@ def r2_of_scores(scores, y, sample_weight=None):
     >>> r2_of_scores(np.array([[1.0], [2.0]]), np.array([[1.0], [2.0]]))
     1.0
     """
+    if exp:
+        with np.errstate(over="ignore"):
+            scores = np.exp(scores)
+    if not np.isfinite(scores).all():
+        return math.nan
     return float(r2_score(y, scores, sample_weight=sample_weight))
