@@ -204,6 +204,10 @@ class _BaseBPNet(BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
+        if self.early_stopping:  # scikit-learn's rule, after a fit with early stopping too
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: one epoch over a chunk "
+                "has no hold-out to stop on. Call set_params(early_stopping=False) first.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
@@ -235,7 +239,7 @@ class _BaseBPNet(BaseEstimator):
 
     def _fit_validated(self, X, y, sw, hidden, n_outputs, continuing, incremental):
         arch = Architecture.from_params(self, hidden)
-        state = (self._continued_state(arch) if continuing
+        state = (self._continued_state(arch, incremental) if continuing
                  else self._new_state(arch, n_outputs, X.dtype))
         net, opt, schedule, rng, history, seed = state
         X = _cast(X, net.dtype)
@@ -249,7 +253,8 @@ class _BaseBPNet(BaseEstimator):
         else:
             result = fit_stochastic(net, self._make_loss(), opt, schedule, rng, X, y, sw,
                                     history, params=params, incremental=incremental,
-                                    dropout_seed=seed, score=self._validation_scorer())
+                                    dropout_seed=seed, score=self._validation_scorer(),
+                                    stratify=self._stratified())
         report(result, name=type(self).__name__, params=params, continuing=continuing,
                incremental=incremental,
                final_loss=history.loss_curve[-1] if history.loss_curve else math.nan)
@@ -273,7 +278,7 @@ class _BaseBPNet(BaseEstimator):
         seed = int(rng.integers(2**31))
         return net, make_optimizer(params), make_schedule(params), rng, TrainingHistory(), seed
 
-    def _continued_state(self, arch):
+    def _continued_state(self, arch, incremental):
         """Copies of the fitted state: the estimator changes only if training ends well."""
         if Architecture.of(self._net) != arch:
             raise ValueError(
@@ -285,8 +290,13 @@ class _BaseBPNet(BaseEstimator):
         net, opt, schedule, rng, history = copy.deepcopy(
             (self._net, self._optimizer, self._schedule, self._rng, self._history))
         params = self.get_params(deep=False)
-        opt, schedule = continue_optimizer(opt, params), continue_schedule(schedule, params)
+        opt = continue_optimizer(opt, params)
+        schedule = continue_schedule(schedule, params, new_call=not incremental)
         return net, opt, schedule, rng, history, self._dropout_seed
+
+    def _stratified(self):
+        """Whether the early-stopping hold-out is stratified on the classes."""
+        return False
 
     def _sample_weight(self, X, y, sample_weight):
         if sample_weight is None:

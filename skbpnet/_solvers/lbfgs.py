@@ -30,7 +30,7 @@ def fit_lbfgs(net, loss, X, y, sw, history, *, params):
     def record(intermediate_result):
         curve.append(float(intermediate_result.fun))
         if verbose:
-            print(f"Iteration {len(curve)}: loss = {curve[-1]:.6f}")
+            print("Iteration %d, loss = %.8f" % (len(curve), curve[-1]))
 
     with np.errstate(over="ignore", invalid="ignore"):
         res = minimize(objective, pv.astype(np.float64), method="L-BFGS-B", jac=True,

@@ -8,7 +8,7 @@ from sklearn.metrics import accuracy_score, r2_score
 __all__ = ["hash_split", "accuracy_of_scores", "r2_of_scores"]
 
 
-def hash_split(hashes, sample_weight, validation_fraction):
+def hash_split(hashes, sample_weight, validation_fraction, strata=None):
     """Split rows into training and validation sets by their content hash.
 
     The rows whose hashes are the ``ceil(validation_fraction * n_distinct)``
@@ -18,16 +18,33 @@ def hash_split(hashes, sample_weight, validation_fraction):
     depend on the order of the rows, and a sample weight of ``k`` splits
     exactly as ``k`` copies of the sample would.
 
+    With ``strata`` (the class of each row) the split is stratified, as
+    scikit-learn's MLPClassifier stratifies its hold-out: each class gives its
+    ``round(validation_fraction * n_distinct_c)`` smallest hashes (at least
+    one, and at least one row left to train on), so every class is in both
+    sets in proportion; the properties above still hold. A row whose values
+    are chosen for one class goes to validation under every label it has.
+
     Parameters
     ----------
     hashes : ndarray of uint64 of shape (n_samples,)
         From :func:`skbpnet.nn.hashing.row_hashes`.
     sample_weight : ndarray of shape (n_samples,) or None
     validation_fraction : float in (0, 1)
+    strata : ndarray of shape (n_samples,) or None
+        Class labels to stratify on.
 
     Returns
     -------
     train_mask : ndarray of bool of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        When a class has fewer than 2 distinct samples of positive weight
+        (scikit-learn's "The least populated class in y has only 1 member"),
+        or the data cannot give 2 validation samples and one to train on
+        ("The validation set is too small").
 
     Examples
     --------
@@ -36,18 +53,53 @@ def hash_split(hashes, sample_weight, validation_fraction):
     >>> train = hash_split(np.arange(10, dtype=np.uint64), None, 0.2)
     >>> train.tolist()
     [False, False, True, True, True, True, True, True, True, True]
+    >>> hash_split(np.arange(6, dtype=np.uint64), None, 0.3,
+    ...            strata=np.array([0, 1, 0, 1, 0, 1])).tolist()
+    [False, False, True, True, True, True]
     """
     positive = np.ones(len(hashes), bool) if sample_weight is None else sample_weight > 0
+    if strata is not None:
+        chosen = _stratified_hashes(hashes, positive, validation_fraction, np.asarray(strata))
+        return ~(positive & np.isin(hashes, chosen))
     distinct = np.unique(hashes[positive])
     n_val = max(2, math.ceil(validation_fraction * len(distinct)))
     if n_val >= len(distinct):
         raise ValueError(
-            f"early_stopping needs a validation set of {n_val} distinct samples and "
-            f"a training set of at least one, but the data holds only {len(distinct)} "
-            f"distinct samples with positive weight (n_samples={len(hashes)}). Lower "
-            f"validation_fraction, add data, or set early_stopping=False."
+            f"The validation set is too small: early_stopping needs a validation set of "
+            f"{n_val} distinct samples and a training set of at least one, but the data "
+            f"holds only {len(distinct)} distinct samples with positive weight "
+            f"(n_samples={len(hashes)}). Increase 'validation_fraction' or the size of your "
+            f"dataset, or set early_stopping=False."
         )
     return ~(positive & (hashes <= distinct[n_val - 1]))
+
+
+def _stratified_hashes(hashes, positive, fraction, strata):
+    """The validation hashes of a stratified split: the smallest of each class."""
+    per_class = []
+    for label in np.unique(strata[positive]).tolist():
+        distinct = np.unique(hashes[positive & (strata == label)])
+        if len(distinct) < 2:
+            raise ValueError(
+                f"The least populated class in y has only {len(distinct)} member, which is "
+                f"too few. The minimum number of groups for any class cannot be less than 2. "
+                f"(Early stopping holds out samples of every class: class {label!r} has "
+                f"{len(distinct)} distinct sample of positive weight. Add data or set "
+                f"early_stopping=False.)"
+            )
+        k = min(len(distinct) - 1, max(1, math.floor(fraction * len(distinct) + 0.5)))
+        per_class.append(distinct[:k])
+    if sum(map(len, per_class)) < 2:  # one class: at least 2 held out, as without strata
+        first = np.unique(hashes[positive & (strata == strata[positive][0])])
+        if len(first) < 3:
+            raise ValueError(
+                f"The validation set is too small: early_stopping needs 2 distinct samples "
+                f"to validate on and one to train on; the data holds {len(first)}. Increase "
+                f"'validation_fraction' or the size of your dataset, or set "
+                f"early_stopping=False."
+            )
+        per_class = [first[:2]]
+    return np.concatenate(per_class)
 
 
 def accuracy_of_scores(scores, y, sample_weight=None, multilabel=False):

@@ -104,6 +104,7 @@ def continue_training(est, X, y):
     """A warm-started fit, then (stochastic solvers) two partial_fit calls."""
     est.set_params(warm_start=True, max_iter=3).fit(X, y)
     if est.solver != "lbfgs":
+        est.set_params(early_stopping=False)  # partial_fit refuses it, as in scikit-learn
         est.partial_fit(X, y)
         est.partial_fit(X[:50], y[:50])
     return est

@@ -1,6 +1,7 @@
 """Learning-rate schedules against hand-computed values."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -75,11 +76,13 @@ def test_cosine_restarts_when_a_warm_start_continues_past_it():
     X, y = load_digits(return_X_y=True)
     clf = BPNetClassifier(hidden_layer_sizes=(16,), solver="sgd", learning_rate="cosine",
                           learning_rate_init=0.05, max_iter=3, random_state=0)
-    with pytest.warns(Warning):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a planned schedule run to its end: no warning
         clf.fit(X / 16, y)
     assert clf._schedule.learning_rate == pytest.approx(0.0, abs=1e-15)
     before = clf.coefs_[0].copy()
-    with pytest.warns(Warning):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         clf.set_params(warm_start=True).fit(X / 16, y)
     assert clf._schedule.epochs_done == 3
     assert not np.array_equal(before, clf.coefs_[0])  # it trained again
