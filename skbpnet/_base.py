@@ -1,7 +1,9 @@
 """The base of BPNetClassifier and BPNetRegressor: building, fitting, rolling back."""
 
 import copy
+import functools
 import math
+import types
 import warnings
 
 import numpy as np
@@ -204,10 +206,6 @@ class _BaseBPNet(BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
-        if self.early_stopping:  # scikit-learn's rule, after a fit with early stopping too
-            raise ValueError(
-                "partial_fit does not support early_stopping=True: one epoch over a chunk "
-                "has no hold-out to stop on. Call set_params(early_stopping=False) first.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
@@ -404,9 +402,41 @@ class InconsistentSkbpnetVersionWarning(UserWarning):
     """
 
 
+class _PartialFitRefused(AttributeError, ValueError):
+    """partial_fit with early_stopping=True: scikit-learn's ValueError, and an AttributeError.
+
+    A ValueError as MLPClassifier raises; an AttributeError too, so that
+    ``hasattr(est, "partial_fit")`` is False while early stopping is on and
+    tools that probe for partial_fit (scikit-learn's estimator checks) skip it.
+    """
+
+
+class stochastic_only:
+    """Decorator of partial_fit: the method exists only where ``_is_stochastic(est)``.
+
+    Like ``sklearn.utils.metaestimators.available_if``, but the error raised
+    on access is ``_is_stochastic``'s own: an AttributeError for lbfgs, and for
+    early stopping one that is also scikit-learn's ValueError.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.fn
+        _is_stochastic(obj)
+        return types.MethodType(self.fn, obj)
+
+
 def _is_stochastic(est):
     if est.solver not in ("sgd", "adam"):
         raise AttributeError(
             f"partial_fit is only available for stochastic optimizers; {est.solver!r} is not."
         )
+    if est.early_stopping:  # scikit-learn's rule, after a fit with early stopping too
+        raise _PartialFitRefused(
+            "partial_fit does not support early_stopping=True: one epoch over a chunk has "
+            "no hold-out to stop on. Call set_params(early_stopping=False) first.")
     return True

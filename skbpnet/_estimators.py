@@ -7,11 +7,10 @@ from scipy import sparse
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import column_or_1d
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from . import nn
-from ._base import _BaseBPNet, _is_stochastic
+from ._base import _BaseBPNet, stochastic_only
 from ._solvers.validation import accuracy_of_scores, r2_of_scores
 
 _COMMON_PARAMETERS = """\
@@ -328,7 +327,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         return not self._multilabel
 
     # -- public API -------------------------------------------------------------------
-    @available_if(_is_stochastic)
+    @stochastic_only
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
 
@@ -548,7 +547,7 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
     def _validation_scorer(self):
         return functools.partial(r2_of_scores, exp=self.loss == "poisson")
 
-    @available_if(_is_stochastic)
+    @stochastic_only
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
 

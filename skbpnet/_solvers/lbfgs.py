@@ -54,8 +54,8 @@ def fit_lbfgs(net, loss, X, y, sw, history, *, params):
     if res.status != 0:
         result.stopped = "lbfgs"
         warnings.warn(
-            f"lbfgs failed to converge after {res.nit} iterations (status={res.status}: "
-            f"{res.message}). Increase max_iter or max_fun, or scale the data, for "
+            f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}):\n"
+            f"{res.message}\n\nIncrease max_iter or max_fun, or scale the data, for "
             f"example with sklearn.preprocessing.StandardScaler.",
             ConvergenceWarning,
         )

@@ -20,9 +20,10 @@ def hash_split(hashes, sample_weight, validation_fraction, strata=None):
 
     With ``strata`` (the class of each row) the split is stratified, as
     scikit-learn's MLPClassifier stratifies its hold-out: each class gives its
-    ``round(validation_fraction * n_distinct_c)`` smallest hashes (at least
-    one, and at least one row left to train on), so every class is in both
-    sets in proportion; the properties above still hold. A row whose values
+    share of scikit-learn's ``ceil(validation_fraction * n_distinct)``
+    smallest hashes, in proportion to its size (at least one, and at least
+    one row left to train on), so every class is in both sets in proportion;
+    the properties above still hold. A row whose values
     are chosen for one class goes to validation under every label it has.
 
     Parameters
@@ -42,7 +43,7 @@ def hash_split(hashes, sample_weight, validation_fraction, strata=None):
     ------
     ValueError
         When a class has fewer than 2 distinct samples of positive weight
-        (scikit-learn's "The least populated class in y has only 1 member"),
+        (scikit-learn's "The least populated classes in y have only 1 member"),
         or the data cannot give 2 validation samples and one to train on
         ("The validation set is too small").
 
@@ -76,19 +77,26 @@ def hash_split(hashes, sample_weight, validation_fraction, strata=None):
 
 def _stratified_hashes(hashes, positive, fraction, strata):
     """The validation hashes of a stratified split: the smallest of each class."""
-    per_class = []
-    for label in np.unique(strata[positive]).tolist():
-        distinct = np.unique(hashes[positive & (strata == label)])
-        if len(distinct) < 2:
-            raise ValueError(
-                f"The least populated class in y has only {len(distinct)} member, which is "
-                f"too few. The minimum number of groups for any class cannot be less than 2. "
-                f"(Early stopping holds out samples of every class: class {label!r} has "
-                f"{len(distinct)} distinct sample of positive weight. Add data or set "
-                f"early_stopping=False.)"
-            )
-        k = min(len(distinct) - 1, max(1, math.floor(fraction * len(distinct) + 0.5)))
-        per_class.append(distinct[:k])
+    labels = np.unique(strata[positive]).tolist()
+    distinct = [np.unique(hashes[positive & (strata == label)]) for label in labels]
+    too_few = [label for label, d in zip(labels, distinct) if len(d) < 2]
+    sizes = np.array([len(d) for d in distinct])
+    # scikit-learn's sizes: ceil(fraction * n) in all, shared in proportion to
+    # the classes by largest remainder; here each class gives 1 to n_c - 1.
+    total = max(2, math.ceil(fraction * sizes.sum()))
+    share = total * sizes / sizes.sum()
+    k = np.floor(share).astype(int)
+    for i in np.argsort(-(share - k), kind="stable")[:total - k.sum()]:
+        k[i] += 1
+    k = np.clip(k, 1, np.maximum(sizes - 1, 1))
+    per_class = [d[:n] for d, n in zip(distinct, k)]
+    if too_few:
+        raise ValueError(
+            f"The least populated classes in y have only 1 member, which is too few. The "
+            f"minimum number of groups for any class cannot be less than 2. Classes with too "
+            f"few members are: {too_few}. (Early stopping holds out distinct samples of "
+            f"positive weight of every class. Add data or set early_stopping=False.)"
+        )
     if sum(map(len, per_class)) < 2:  # one class: at least 2 held out, as without strata
         first = np.unique(hashes[positive & (strata == strata[positive][0])])
         if len(first) < 3:

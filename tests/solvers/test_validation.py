@@ -78,7 +78,7 @@ def test_early_stopping_without_enough_distinct_samples(cls):
     y = np.repeat(y[:2], 10, axis=0)
     if cls is BPNetClassifier:
         y = np.repeat([0, 1], 10)
-    match = "least populated class in y" if cls is BPNetClassifier else "validation set is too small"
+    match = "least populated classes in y" if cls is BPNetClassifier else "validation set is too small"
     with pytest.raises(ValueError, match=match):
         small(cls, early_stopping=True).fit(X, y)
 
@@ -122,7 +122,7 @@ def test_stratified_split_keeps_the_hash_split_properties():
 def test_stratified_split_refuses_a_class_with_one_sample():
     X = np.arange(20.0).reshape(10, 2)
     y = np.array([0] * 9 + [1])
-    with pytest.raises(ValueError, match="The least populated class in y has only 1 member"):
+    with pytest.raises(ValueError, match="The least populated classes in y have only 1 member"):
         BPNetClassifier(early_stopping=True, max_iter=2).fit(X, y)
 
 
