@@ -293,8 +293,8 @@ class _BaseBPNet(BaseEstimator):
         return net, opt, schedule, rng, history, self._dropout_seed
 
     def _stratified(self):
-        """Whether the early-stopping hold-out is stratified on the classes."""
-        return False
+        """The classes to stratify the early-stopping hold-out on, or None."""
+        return None
 
     def _sample_weight(self, X, y, sample_weight):
         if sample_weight is None:

@@ -324,7 +324,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         return functools.partial(accuracy_of_scores, multilabel=self._multilabel)
 
     def _stratified(self):
-        return not self._multilabel
+        return None if self._multilabel else self.classes_
 
     # -- public API -------------------------------------------------------------------
     @stochastic_only

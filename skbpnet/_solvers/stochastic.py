@@ -36,12 +36,13 @@ class Validation(NamedTuple):
 
 
 def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, incremental,
-                   dropout_seed, score, stratify=False):
+                   dropout_seed, score, stratify=None):
     """One ``fit`` or ``partial_fit`` call with SGD or Adam; returns a TrainResult.
 
     ``params`` are the estimator's hyperparameters (``get_params()``);
     ``score(scores, y, sample_weight)`` scores the early-stopping hold-out;
-    ``stratify`` makes that hold-out stratified on the classes in ``y``.
+    ``stratify`` (the class labels, or None) makes that hold-out stratified on
+    the classes in ``y``.
     """
     n = X.shape[0]
     batch_size = _batch_size(params["batch_size"], n)
@@ -51,8 +52,8 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
     validation = None
     if early:
         strata = None
-        if stratify:  # class index per row: 1-D for multiclass, a 0/1 column for binary
-            strata = y.ravel()
+        if stratify is not None:  # y: class indices (multiclass) or a 0/1 column (binary)
+            strata = np.asarray(stratify)[y.ravel().astype(np.intp)]
         train = hash_split(hashes, sw, params["validation_fraction"], strata)
         val = ~train
         validation = Validation(X[val], y[val], None if sw is None else sw[val], score)
@@ -91,8 +92,9 @@ def _batch_size(batch_size, n):
     if batch_size == "auto":
         return min(200, n)
     if batch_size > n:
-        warnings.warn(f"batch_size={batch_size} is larger than the {n} samples; using "
-                      f"batches of {n}.", UserWarning)
+        warnings.warn(f"Got `batch_size` less than 1 or larger than sample size. It is going "
+                      f"to be clipped: batch_size={batch_size} is larger than the {n} "
+                      f"samples; using batches of {n}.", UserWarning)
     return min(batch_size, n)
 
 
@@ -213,8 +215,8 @@ class Trainer:
             good.restore(net, opt)
             result.interrupted = True
             warnings.warn(
-                "Training interrupted by the user; the model keeps the weights of the "
-                "last complete epoch.",
+                "Training interrupted by user. The model keeps the weights of the last "
+                "complete epoch.",
                 UserWarning,
                 stacklevel=5,
             )

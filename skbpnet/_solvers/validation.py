@@ -23,7 +23,10 @@ def hash_split(hashes, sample_weight, validation_fraction, strata=None):
     share of scikit-learn's ``ceil(validation_fraction * n_distinct)``
     smallest hashes, in proportion to its size (at least one, and at least
     one row left to train on), so every class is in both sets in proportion;
-    the properties above still hold. A row whose values
+    the properties above still hold. As in scikit-learn, which stratifies
+    binary targets (one output), a binary ``strata`` with a class of a single
+    distinct sample is refused; with more classes (which scikit-learn does not
+    stratify) such a class stays in training. A row whose values
     are chosen for one class goes to validation under every label it has.
 
     Parameters
@@ -42,8 +45,9 @@ def hash_split(hashes, sample_weight, validation_fraction, strata=None):
     Raises
     ------
     ValueError
-        When a class has fewer than 2 distinct samples of positive weight
-        (scikit-learn's "The least populated classes in y have only 1 member"),
+        When a class of a binary ``strata`` has fewer than 2 distinct samples
+        of positive weight (scikit-learn's "The least populated classes in y
+        have only 1 member"),
         or the data cannot give 2 validation samples and one to train on
         ("The validation set is too small").
 
@@ -60,7 +64,9 @@ def hash_split(hashes, sample_weight, validation_fraction, strata=None):
     """
     positive = np.ones(len(hashes), bool) if sample_weight is None else sample_weight > 0
     if strata is not None:
-        chosen = _stratified_hashes(hashes, positive, validation_fraction, np.asarray(strata))
+        strata = np.asarray(strata)
+        strict = len(np.unique(strata)) <= 2  # binary: one output, as scikit-learn stratifies
+        chosen = _stratified_hashes(hashes, positive, validation_fraction, strata, strict)
         return ~(positive & np.isin(hashes, chosen))
     distinct = np.unique(hashes[positive])
     n_val = max(2, math.ceil(validation_fraction * len(distinct)))
@@ -75,39 +81,37 @@ def hash_split(hashes, sample_weight, validation_fraction, strata=None):
     return ~(positive & (hashes <= distinct[n_val - 1]))
 
 
-def _stratified_hashes(hashes, positive, fraction, strata):
+def _stratified_hashes(hashes, positive, fraction, strata, strict):
     """The validation hashes of a stratified split: the smallest of each class."""
     labels = np.unique(strata[positive]).tolist()
     distinct = [np.unique(hashes[positive & (strata == label)]) for label in labels]
     too_few = [label for label, d in zip(labels, distinct) if len(d) < 2]
+    if too_few and strict:
+        raise ValueError(
+            f"The least populated classes in y have only 1 member, which is too few. The "
+            f"minimum number of groups for any class cannot be less than 2. Classes with too "
+            f"few members are: {too_few}. (Early stopping holds out distinct samples of "
+            f"positive weight of every class; n_samples={len(hashes)}. Add data or set "
+            f"early_stopping=False.)"
+        )
     sizes = np.array([len(d) for d in distinct])
     # scikit-learn's sizes: ceil(fraction * n) in all, shared in proportion to
-    # the classes by largest remainder; here each class gives 1 to n_c - 1.
+    # the classes by largest remainder; here each class gives 1 to n_c - 1, and
+    # a class of one sample (multiclass only) stays in training.
     total = max(2, math.ceil(fraction * sizes.sum()))
     share = total * sizes / sizes.sum()
     k = np.floor(share).astype(int)
     for i in np.argsort(-(share - k), kind="stable")[:total - k.sum()]:
         k[i] += 1
-    k = np.clip(k, 1, np.maximum(sizes - 1, 1))
-    per_class = [d[:n] for d, n in zip(distinct, k)]
-    if too_few:
+    k = np.minimum(np.maximum(k, 1), sizes - 1)
+    if k.sum() < 2:
         raise ValueError(
-            f"The least populated classes in y have only 1 member, which is too few. The "
-            f"minimum number of groups for any class cannot be less than 2. Classes with too "
-            f"few members are: {too_few}. (Early stopping holds out distinct samples of "
-            f"positive weight of every class. Add data or set early_stopping=False.)"
+            f"The validation set is too small: early_stopping needs 2 distinct samples to "
+            f"validate on and one of each class to train on; the data holds {sizes.sum()} "
+            f"(n_samples={len(hashes)}). Increase 'validation_fraction' or the size of your "
+            f"dataset, or set early_stopping=False."
         )
-    if sum(map(len, per_class)) < 2:  # one class: at least 2 held out, as without strata
-        first = np.unique(hashes[positive & (strata == strata[positive][0])])
-        if len(first) < 3:
-            raise ValueError(
-                f"The validation set is too small: early_stopping needs 2 distinct samples "
-                f"to validate on and one to train on; the data holds {len(first)}. Increase "
-                f"'validation_fraction' or the size of your dataset, or set "
-                f"early_stopping=False."
-            )
-        per_class = [first[:2]]
-    return np.concatenate(per_class)
+    return np.concatenate([d[:n] for d, n in zip(distinct, k)])
 
 
 def accuracy_of_scores(scores, y, sample_weight=None, multilabel=False):

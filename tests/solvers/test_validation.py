@@ -126,6 +126,16 @@ def test_stratified_split_refuses_a_class_with_one_sample():
         BPNetClassifier(early_stopping=True, max_iter=2).fit(X, y)
 
 
+def test_a_multiclass_class_of_one_sample_stays_in_training():
+    # scikit-learn does not stratify multiclass targets, so it does not refuse them.
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 3))
+    y = np.r_[np.zeros(15), np.ones(14), 2]
+    train = hash_split(row_hashes(X), None, 0.2, y)
+    assert train[-1] and _counts(train, y) == {0.0: (3, 12), 1.0: (3, 11), 2.0: (0, 1)}
+    small(BPNetClassifier, early_stopping=True, validation_fraction=0.2).fit(X, y)
+
+
 def test_regressors_keep_the_plain_split():
     X, y = make_data(BPNetRegressor, n=100)
     est = small(BPNetRegressor, early_stopping=True, max_iter=1, validation_fraction=0.2).fit(X, y)
