@@ -167,7 +167,7 @@ def test_invscaling_rates_match_through_warm_starts_and_partial_fit(rates, power
     assert rates["ours"] == rates["theirs"]  # exactly, epoch by epoch
     assert len(rates["ours"]) == 3 + 2 + 1 + 1 + 1 + 1
     assert ours.t_ == theirs.t_ == 9 * len(X)
-    assert ours._schedule.learning_rate == theirs._optimizer.learning_rate \
+    assert ours._optimizer.learning_rate == theirs._optimizer.learning_rate \
         == 0.1 / (9 * len(X) + 1) ** power_t
     assert caught[0] == caught[1]  # the ConvergenceWarnings of the fits, word for word
 
@@ -177,7 +177,8 @@ def test_two_warm_start_fits_on_four_samples(rates):
     calls = [fit(max_iter=1), fit(warm_start=True, max_iter=1)]
     ours, theirs, _ = side_by_side(PAIRS[0], X, y, calls, solver="sgd",
                                    learning_rate="invscaling", learning_rate_init=0.3)
-    assert ours._schedule.learning_rate == theirs._optimizer.learning_rate == 0.3 / 9 ** 0.5
+    assert ours._optimizer.learning_rate == theirs._optimizer.learning_rate == 0.3 / 9 ** 0.5
+    assert ours._schedule.learning_rate == 0.3 / 9 ** 0.5
     assert rates["ours"] == rates["theirs"] == [0.3, 0.3]  # each fit starts afresh
 
 
@@ -192,6 +193,7 @@ def test_adaptive_divides_by_five_and_stops_when_mlp_does(rates, early_stopping)
         n_iter_no_change=2, learning_rate_init=1e-3, early_stopping=early_stopping,
         validation_fraction=0.2)
     assert rates["ours"] == rates["theirs"]
+    assert ours._optimizer.learning_rate == theirs._optimizer.learning_rate
     assert ours.n_iter_ == theirs.n_iter_ == 19
     assert len(set(rates["ours"])) == 6 and rates["ours"][-1] == pytest.approx(1e-3 / 5 ** 5)
     assert ours.t_ == 19 * (len(X) - 12 * early_stopping)

@@ -243,7 +243,8 @@ class Trainer:
         improved = self._record(history, info, validation, best)
         info["seconds"] = time.perf_counter() - tic
         good.take(net, opt)
-        self.schedule.epoch_end(history.n_epochs, result.n_samples_seen)
+        # The optimizer holds the rate of the next epoch, as scikit-learn's does.
+        opt.learning_rate = self.schedule.epoch_end(history.n_epochs, result.n_samples_seen)
         if self.verbose:
             print(_epoch_line(info, result.n_iter))
         stop_cb = any(bool(cb(info)) for cb in self.callbacks)
@@ -268,6 +269,7 @@ class Trainer:
                f"{int(n) if np.isfinite(n) else n} consecutive epochs.")
         adaptive = isinstance(self.schedule, AdaptiveLR)
         if not self.schedule.on_plateau():
+            self.optimizer.learning_rate = self.schedule.learning_rate
             history.no_improvement = 0
             if self.verbose:
                 print(msg + " Setting learning rate to %f" % self.schedule.learning_rate)
