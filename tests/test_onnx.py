@@ -154,6 +154,17 @@ def test_regressor_exp_output_activation(dtype, monkeypatch):
     np.testing.assert_allclose(out, np.exp(scores), rtol=TOL[dtype], atol=0)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_poisson_regressor_matches_predict(dtype):
+    X = _data(dtype)
+    y = np.random.default_rng(0).poisson(np.exp(0.5 * X[:, 0])).astype(float)
+    reg = BPNetRegressor(loss="poisson", hidden_layer_sizes=(6,), max_iter=25,
+                         random_state=0).fit(X, y)
+    assert reg.out_activation_ == "exp"
+    (out,) = _run(to_onnx(reg, X[:1]), X)
+    np.testing.assert_allclose(out.ravel(), reg.predict(X), rtol=TOL[dtype], atol=0)
+
+
 @pytest.mark.parametrize("model_dtype, input_dtype", [(np.float32, np.float64),
                                                       (np.float64, np.float32)])
 def test_input_of_another_dtype_is_cast_to_the_model_dtype(model_dtype, input_dtype):
