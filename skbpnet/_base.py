@@ -1,8 +1,10 @@
 """The base of BPNetClassifier and BPNetRegressor: building, fitting, rolling back."""
 
 import copy
+import functools
 import inspect
 import math
+import types
 import warnings
 
 import numpy as np
@@ -246,7 +248,7 @@ class _BaseBPNet(BaseEstimator):
 
     def _fit_validated(self, X, y, sw, hidden, n_outputs, continuing, incremental):
         arch = Architecture.from_params(self, hidden)
-        state = (self._continued_state(arch) if continuing
+        state = (self._continued_state(arch, incremental) if continuing
                  else self._new_state(arch, n_outputs, X.dtype))
         net, opt, schedule, rng, history, seed = state
         X = _cast(X, net.dtype)
@@ -260,7 +262,8 @@ class _BaseBPNet(BaseEstimator):
         else:
             result = fit_stochastic(net, self._make_loss(), opt, schedule, rng, X, y, sw,
                                     history, params=params, incremental=incremental,
-                                    dropout_seed=seed, score=self._validation_scorer())
+                                    dropout_seed=seed, score=self._validation_scorer(),
+                                    stratify=self._stratified())
         report(result, name=type(self).__name__, params=params, continuing=continuing,
                incremental=incremental,
                final_loss=history.loss_curve[-1] if history.loss_curve else math.nan)
@@ -284,7 +287,7 @@ class _BaseBPNet(BaseEstimator):
         seed = int(rng.integers(2**31))
         return net, make_optimizer(params), make_schedule(params), rng, TrainingHistory(), seed
 
-    def _continued_state(self, arch):
+    def _continued_state(self, arch, incremental):
         """Copies of the fitted state: the estimator changes only if training ends well."""
         if Architecture.of(self._net) != arch:
             raise ValueError(
@@ -296,8 +299,13 @@ class _BaseBPNet(BaseEstimator):
         net, opt, schedule, rng, history = copy.deepcopy(
             (self._net, self._optimizer, self._schedule, self._rng, self._history))
         params = self.get_params(deep=False)
-        opt, schedule = continue_optimizer(opt, params), continue_schedule(schedule, params)
+        opt = continue_optimizer(opt, params)
+        schedule = continue_schedule(schedule, params, new_call=not incremental)
         return net, opt, schedule, rng, history, self._dropout_seed
+
+    def _stratified(self):
+        """The classes to stratify the early-stopping hold-out on, or None."""
+        return None
 
     def _sample_weight(self, X, y, sample_weight):
         if sample_weight is None:
@@ -409,9 +417,41 @@ class InconsistentSkbpnetVersionWarning(UserWarning):
     """
 
 
+class _PartialFitRefused(AttributeError, ValueError):
+    """partial_fit with early_stopping=True: scikit-learn's ValueError, and an AttributeError.
+
+    A ValueError as MLPClassifier raises; an AttributeError too, so that
+    ``hasattr(est, "partial_fit")`` is False while early stopping is on and
+    tools that probe for partial_fit (scikit-learn's estimator checks) skip it.
+    """
+
+
+class stochastic_only:
+    """Decorator of partial_fit: the method exists only where ``_is_stochastic(est)``.
+
+    Like ``sklearn.utils.metaestimators.available_if``, but the error raised
+    on access is ``_is_stochastic``'s own: an AttributeError for lbfgs, and for
+    early stopping one that is also scikit-learn's ValueError.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.fn
+        _is_stochastic(obj)
+        return types.MethodType(self.fn, obj)
+
+
 def _is_stochastic(est):
     if est.solver not in ("sgd", "adam"):
         raise AttributeError(
             f"partial_fit is only available for stochastic optimizers; {est.solver!r} is not."
         )
+    if est.early_stopping:  # scikit-learn's rule, after a fit with early stopping too
+        raise _PartialFitRefused(
+            "partial_fit does not support early_stopping=True: one epoch over a chunk has "
+            "no hold-out to stop on. Call set_params(early_stopping=False) first.")
     return True

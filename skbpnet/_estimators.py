@@ -7,11 +7,10 @@ from scipy import sparse
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import column_or_1d
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from . import nn
-from ._base import _BaseBPNet, _is_stochastic
+from ._base import _BaseBPNet, stochastic_only
 from ._solvers.validation import accuracy_of_scores, r2_of_scores
 
 _COMMON_PARAMETERS = """\
@@ -51,13 +50,17 @@ _COMMON_PARAMETERS = """\
         Improvement of the loss (or validation score) below which an epoch
         counts as no improvement.
     verbose : bool, default=False
-        Print one line per epoch: epoch, loss, validation score, seconds.
+        Print scikit-learn's lines, ``Iteration N, loss = 0.12345678`` and
+        (early stopping) ``Validation score: 0.912000``, with the epoch's
+        seconds and the validation loss after them on the same lines.
     warm_start : bool, default=False
         Continue from the previous fit's weights. Unlike scikit-learn, the
-        optimizer's state (momentum velocities, Adam moments) and the
-        learning-rate schedule continue too, so training resumes exactly.
-        Settings changed in between (learning rate, schedule, momentum, Adam's
-        betas) take effect; a changed solver starts with fresh state.
+        optimizer's state (momentum velocities, Adam moments) continues too.
+        The learning rate restarts from ``learning_rate_init`` on each fit, as
+        in scikit-learn ('invscaling' then continues from the samples seen,
+        ``t_``); 'cosine' continues its plan. Settings changed in between
+        (learning rate, schedule, momentum, Adam's betas) take effect; a
+        changed solver starts with fresh state.
     momentum : float in [0, 1), default=0.9
         Momentum of 'sgd'.
     nesterovs_momentum : bool, default=True
@@ -70,8 +73,9 @@ _COMMON_PARAMETERS = """\
         loss keeps moving while an accuracy on few samples sits still).
         The hold-out is chosen by a hash of each sample's values,
         so duplicates of a sample never straddle the split and the split does
-        not depend on row order (it is not stratified). Ignored by lbfgs and
-        by partial_fit.
+        not depend on row order; for classifiers it is stratified (each class
+        gives its share). Ignored by lbfgs; partial_fit refuses it, as in
+        scikit-learn.
     validation_fraction : float in (0, 1), default=0.1
         Share of distinct samples held out for early stopping (at least 2).
     beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
@@ -276,43 +280,48 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
             return np.asarray(y, dtype=np.float64), y.shape[1]
         if y.ndim != 1:
             raise ValueError(f"{name} does not support multiclass-multioutput targets ({kind}).")
+        labels = self._labels(y, continuing, incremental, classes)
+        self._multilabel, self.classes_ = False, labels
+        index = np.searchsorted(labels, y)
+        if len(labels) <= 2:  # one class: one sigmoid output trained to 0, as in MLPClassifier
+            return index.astype(np.float64).reshape(-1, 1), 1
+        return index, len(labels)
+
+    def _labels(self, y, continuing, incremental, classes):
+        """The classes of a 1-D ``y``; scikit-learn's errors for the same mistakes."""
+        name, present = type(self).__name__, np.unique(y)
+        if continuing and self._multilabel:
+            raise ValueError(f"{name} was fitted on multilabel targets; y is {type_of_target(y)}.")
+        if continuing and not incremental:
+            if not np.array_equal(present, self.classes_):
+                raise ValueError(
+                    f"warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {present}. "
+                    f"Set warm_start=False to start again.")
+            return self.classes_
         if continuing:
-            if self._multilabel:
-                raise ValueError(f"{name} was fitted on multilabel targets; y is {kind}.")
+            if classes is not None and not np.array_equal(_check_classes(classes, name),
+                                                          self.classes_):
+                raise ValueError(
+                    f"`classes={np.asarray(classes)!r}` is not the same as on last call to "
+                    f"partial_fit, was: {self.classes_!r}. The output layer was built for "
+                    f"these classes; start a new estimator for others.")
             labels = self.classes_
         elif incremental:
             if classes is None:
                 raise ValueError(
-                    f"classes must be passed on the first call to {name}.partial_fit: the "
-                    f"network's output layer needs every class from the start."
-                )
+                    f"classes must be passed on the first call to partial_fit ({name}): the "
+                    f"network's output layer needs every class from the start.")
             labels = _check_classes(classes, name)
         else:
-            labels = np.unique(y)
-        unknown = np.setdiff1d(np.unique(y), labels)
+            return present
+        unknown = np.setdiff1d(present, labels)
         if unknown.size:
-            where = "classes given to the first partial_fit" if incremental else "previous fit"
             raise ValueError(
-                f"y contains labels {unknown.tolist()} that are not in the {where}: "
-                f"{labels.tolist()}."
-                + ("" if incremental else " warm_start needs the same classes; set "
-                   "warm_start=False to start again.")
-            )
-        if continuing and not incremental and not np.array_equal(np.unique(y), labels):
-            raise ValueError(
-                f"warm_start can only be used where y has the same classes as in the previous "
-                f"call to fit. Previously got {labels.tolist()}, y has {np.unique(y).tolist()}."
-            )
-        if len(labels) < 2:
-            raise ValueError(
-                f"{name} needs samples of at least 2 classes in the data, but the data "
-                f"contains only one class: {labels[0]!r}."
-            )
-        self._multilabel, self.classes_ = False, labels
-        index = np.searchsorted(labels, y)
-        if len(labels) == 2:
-            return index.astype(np.float64).reshape(-1, 1), 1
-        return index, len(labels)
+                f"`y` has classes not in `self.classes_`. `self.classes_` has {labels}. 'y' has "
+                f"{present}: {unknown.tolist()} were not among the classes of the first "
+                f"partial_fit.")
+        return labels
 
     def _sample_weight(self, X, y, sample_weight):
         sw = super()._sample_weight(X, y, sample_weight)
@@ -335,8 +344,11 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
     def _validation_scorer(self):
         return functools.partial(accuracy_of_scores, multilabel=self._multilabel)
 
+    def _stratified(self):
+        return None if self._multilabel else self.classes_
+
     # -- public API -------------------------------------------------------------------
-    @available_if(_is_stochastic)
+    @stochastic_only
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
 
@@ -397,6 +409,8 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         scores = self._decision(X)
         if self._multilabel:
             return (scores > 0).astype(int)
+        if len(self.classes_) == 1:  # fitted on one class: predict it, as MLPClassifier
+            return np.repeat(self.classes_, len(scores))
         if scores.shape[1] == 1:
             return self.classes_[(scores[:, 0] > 0).astype(int)]
         return self.classes_[scores.argmax(axis=1)]
@@ -449,13 +463,19 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
 class BPNetRegressor(RegressorMixin, _BaseBPNet):
     __doc__ = """Multi-layer perceptron regressor trained by backpropagation.
 
-    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`
-    with the squared error loss (half the squared error, summed over outputs
-    and averaged over samples), with the additions of
-    :class:`BPNetClassifier`. Single- and multi-output targets.
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`,
+    with the additions of :class:`BPNetClassifier`. Single- and multi-output
+    targets.
 
     Parameters
     ----------
+    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        'squared_error' is half the squared error, summed over outputs and
+        averaged over samples, with an identity output. 'poisson' is half the
+        Poisson deviance with an exponential output (``out_activation_ ==
+        'exp'``), for non-negative counts and rates: ``predict`` returns
+        ``exp`` of the network's last layer. As in MLPRegressor, ``loss`` is
+        the first positional parameter.
 {params}
 
     Attributes
@@ -480,8 +500,60 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
     True
     """.format(params=_COMMON_PARAMETERS, attrs=_COMMON_ATTRIBUTES)
 
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        input_dropout=0.0,
+        callbacks=None,
+        dtype=None,
+        blas_threads="adaptive",
+    ):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
+            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, input_dropout=input_dropout, callbacks=callbacks, dtype=dtype,
+            blas_threads=blas_threads,
+        )
+        self.loss = loss
+
     def _encode_y(self, y, continuing, incremental, classes):
         y = np.asarray(y, dtype=np.float64)
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                f"Some value(s) of y are negative which is not allowed for Poisson regression "
+                f"(loss='poisson' models non-negative counts or rates; the smallest is "
+                f"{y.min():g}). Use loss='squared_error' for targets that can be negative."
+            )
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         if continuing and y2.shape[1] != self.n_outputs_:
             raise ValueError(
@@ -491,15 +563,15 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         return y2, y2.shape[1]
 
     def _make_loss(self):
-        return nn.MSELoss()
+        return nn.PoissonLoss() if self.loss == "poisson" else nn.MSELoss()
 
     def _out_activation(self, n_outputs):
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _validation_scorer(self):
-        return r2_of_scores
+        return functools.partial(r2_of_scores, exp=self.loss == "poisson")
 
-    @available_if(_is_stochastic)
+    @stochastic_only
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
 
@@ -533,6 +605,8 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
             Predictions; 1-D when the model has one output.
         """
         scores = self._decision(X)
+        if self.loss == "poisson":
+            scores = np.exp(scores)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def __sklearn_tags__(self):

@@ -66,8 +66,15 @@ def continue_optimizer(opt, params):
     return opt
 
 
-def continue_schedule(schedule, params):
+def continue_schedule(schedule, params, new_call=False):
     """The schedule to continue with: ``schedule`` if its settings are unchanged.
+
+    ``new_call`` is True for a warm-started ``fit`` (not ``partial_fit``): the
+    schedules of scikit-learn ('constant', 'invscaling', 'adaptive') then
+    start again from ``learning_rate_init``, as MLPClassifier's new optimizer
+    does on every fit, while ``t_`` keeps counting (the first epoch's rate is
+    ``learning_rate_init``, the next ones ``learning_rate_init / (t_ + 1) **
+    power_t``).
 
     Examples
     --------
@@ -79,6 +86,8 @@ def continue_schedule(schedule, params):
     True
     """
     fresh = make_schedule(params)
+    if new_call and not isinstance(fresh, nn.CosineLR):
+        return fresh
     same = type(fresh) is type(schedule) and fresh.settings() == schedule.settings()
     if same and isinstance(schedule, nn.CosineLR) and schedule.epochs_done >= schedule.total_epochs:  # noqa: E501
         return fresh  # a cosine schedule that has run its course restarts (SGDR)

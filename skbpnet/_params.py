@@ -64,6 +64,7 @@ _CONSTRAINTS = {
     "max_fun": _int(1),
     "dropout": _real(0, 1, hi_open=True),
     "input_dropout": _real(0, 1, hi_open=True),
+    "loss": _options("squared_error", "poisson"),
 }
 
 
@@ -73,7 +74,12 @@ def validate_params(est):
     params = est.get_params(deep=False)
     for key, (check, text) in _CONSTRAINTS.items():
         if key in params and not check(params[key]):
-            raise ValueError(f"The '{key}' parameter of {name} must be {text}; got {params[key]!r}.")
+            hint = ""
+            if key == "loss" and not isinstance(params[key], str):
+                hint = (" As in MLPRegressor, loss is the first positional parameter: pass "
+                        "hidden_layer_sizes by keyword.")
+            raise ValueError(
+                f"The '{key}' parameter of {name} must be {text}; got {params[key]!r}.{hint}")
     hidden = params["hidden_layer_sizes"]
     # An integer, or a sequence that can be read twice: an iterator would be
     # consumed by the first fit, and a dict would count its keys.

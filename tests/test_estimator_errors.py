@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skbpnet import BPNetClassifier, BPNetRegressor
 
@@ -57,10 +57,21 @@ def test_wrong_number_of_features_at_predict(cls):
             est.predict_proba(np.hstack([X, X]))
 
 
-def test_single_class_is_rejected():
+def test_single_class_is_fitted_and_predicted_as_mlp_classifier_does():
+    from sklearn.neural_network import MLPClassifier
+
     X, _ = make_data(BPNetClassifier)
-    with pytest.raises(ValueError, match="only one class"):
-        small(BPNetClassifier).fit(X, np.full(len(X), "spam"))
+    y = np.full(len(X), "spam")
+    ours = small(BPNetClassifier).fit(X, y)
+    theirs = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        theirs.fit(X, y)
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert ours.n_outputs_ == theirs.n_outputs_ == 1
+    assert ours.out_activation_ == theirs.out_activation_ == "logistic"
+    assert ours.predict_proba(X).shape == theirs.predict_proba(X).shape == (len(X), 2)
+    assert ours.score(X, y) == 1.0
 
 
 def test_continuous_target_is_rejected_by_the_classifier():
@@ -243,8 +254,7 @@ def test_partial_fit_is_not_available_with_lbfgs(cls):
     assert not hasattr(est, "partial_fit")
     with pytest.raises(AttributeError, match="partial_fit") as excinfo:
         est.partial_fit(X, y)
-    # scikit-learn's available_if chains the reason.
-    assert "lbfgs" in str(excinfo.value.__cause__)
+    assert "lbfgs" in str(excinfo.value)  # the reason, in the error itself
     assert hasattr(est.set_params(solver="sgd"), "partial_fit")
     assert hasattr(small(cls, solver="adam"), "partial_fit")
 
@@ -275,7 +285,7 @@ def _failures(cls, X, y):
     X_nan = X.copy()
     X_nan[0, 0] = np.nan
     X_wide = np.hstack([X, X])
-    bad_y = np.full(len(X), 1) if cls is BPNetClassifier else np.r_[np.nan, y[1:]]
+    bad_y = np.linspace(0.5, 1.5, len(X)) if cls is BPNetClassifier else np.r_[np.nan, y[1:]]
     return [
         ("nan-in-X", {}, X_nan, y),
         ("wider-X-and-short-y", {}, X_wide, y[:-3]),

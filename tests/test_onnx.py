@@ -134,7 +134,8 @@ def test_float_labels_that_are_not_integers_are_refused():
 def test_regressor_matches_predict(n_outputs, activation, dtype):
     X = _data(dtype)
     y = np.c_[X[:, 0] ** 2, X[:, 1] - X[:, 2], np.sin(X[:, 3])][:, :n_outputs]
-    reg = BPNetRegressor((6, 5), activation, max_iter=25, learning_rate_init=0.01,
+    reg = BPNetRegressor(hidden_layer_sizes=(6, 5), activation=activation, max_iter=25,
+                         learning_rate_init=0.01,
                          random_state=0).fit(X, y.ravel() if n_outputs == 1 else y)
     (out,) = _run(to_onnx(reg, X[:1]), X)
     assert out.shape == (X.shape[0], n_outputs) and out.dtype == dtype
@@ -146,11 +147,22 @@ def test_regressor_matches_predict(n_outputs, activation, dtype):
 def test_regressor_exp_output_activation(dtype, monkeypatch):
     # The output activation of the Poisson loss: predict = exp(scores).
     X = _data(dtype)
-    reg = BPNetRegressor((6,), max_iter=25, random_state=0).fit(X, X[:, :2])
+    reg = BPNetRegressor(hidden_layer_sizes=(6,), max_iter=25, random_state=0).fit(X, X[:, :2])
     scores = reg.predict(X)
     monkeypatch.setattr(BPNetRegressor, "out_activation_", property(lambda self: "exp"))
     (out,) = _run(to_onnx(reg, X[:1]), X)
     np.testing.assert_allclose(out, np.exp(scores), rtol=TOL[dtype], atol=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_poisson_regressor_matches_predict(dtype):
+    X = _data(dtype)
+    y = np.random.default_rng(0).poisson(np.exp(0.5 * X[:, 0])).astype(float)
+    reg = BPNetRegressor(loss="poisson", hidden_layer_sizes=(6,), max_iter=25,
+                         random_state=0).fit(X, y)
+    assert reg.out_activation_ == "exp"
+    (out,) = _run(to_onnx(reg, X[:1]), X)
+    np.testing.assert_allclose(out.ravel(), reg.predict(X), rtol=TOL[dtype], atol=0)
 
 
 @pytest.mark.parametrize("model_dtype, input_dtype", [(np.float32, np.float64),
@@ -180,7 +192,8 @@ def test_pipeline_with_standard_scaler(dtype):
     np.testing.assert_array_equal(labels, pipe.predict(X))
     np.testing.assert_allclose(proba, pipe.predict_proba(X), rtol=0, atol=TOL[dtype])
 
-    reg = make_pipeline(StandardScaler(), BPNetRegressor((8,), max_iter=25, random_state=0))
+    reg = make_pipeline(StandardScaler(),
+                        BPNetRegressor(hidden_layer_sizes=(8,), max_iter=25, random_state=0))
     reg.fit(X, X[:, 0] - X[:, 1])
     (out,) = _run(to_onnx(reg, X[:1]), X)
     np.testing.assert_allclose(out[:, 0], reg.predict(X), rtol=0, atol=TOL[dtype])
@@ -199,7 +212,8 @@ def test_pipeline_with_column_transformer(dtype):
     proba = _zipmap_to_array(rows, [int(c) for c in pipe.classes_])
     np.testing.assert_allclose(proba, pipe.predict_proba(X), rtol=0, atol=1e-6)
 
-    reg = make_pipeline(pre, BPNetRegressor((8,), "tanh", max_iter=25, random_state=0))
+    reg = make_pipeline(pre, BPNetRegressor(hidden_layer_sizes=(8,), activation="tanh",
+                                           max_iter=25, random_state=0))
     reg.fit(X, X[:, :2])
     (out,) = _run(to_onnx(reg, X[:1]), X)
     np.testing.assert_allclose(out, reg.predict(X), rtol=0, atol=TOL[dtype])
@@ -210,7 +224,7 @@ def test_unknown_activations_are_refused(monkeypatch):
     clf.activation = "swish"
     with pytest.raises(NotImplementedError, match="swish"):
         to_onnx(clf, X[:1])
-    reg = BPNetRegressor((4,), max_iter=5, random_state=0).fit(X, X[:, 0])
+    reg = BPNetRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, X[:, 0])
     monkeypatch.setattr(BPNetRegressor, "out_activation_", property(lambda self: "softplus"))
     with pytest.raises(NotImplementedError, match="softplus"):
         to_onnx(reg, X[:1])

@@ -30,7 +30,7 @@ def fit_lbfgs(net, loss, X, y, sw, history, *, params):
     def record(intermediate_result):
         curve.append(float(intermediate_result.fun))
         if verbose:
-            print(f"Iteration {len(curve)}: loss = {curve[-1]:.6f}")
+            print("Iteration %d, loss = %.8f" % (len(curve), curve[-1]))
 
     with np.errstate(over="ignore", invalid="ignore"):
         res = minimize(objective, pv.astype(np.float64), method="L-BFGS-B", jac=True,
@@ -54,8 +54,8 @@ def fit_lbfgs(net, loss, X, y, sw, history, *, params):
     if res.status != 0:
         result.stopped = "lbfgs"
         warnings.warn(
-            f"lbfgs failed to converge after {res.nit} iterations (status={res.status}: "
-            f"{res.message}). Increase max_iter or max_fun, or scale the data, for "
+            f"lbfgs failed to converge after {res.nit} iteration(s) (status={res.status}):\n"
+            f"{res.message}\n\nIncrease max_iter or max_fun, or scale the data, for "
             f"example with sklearn.preprocessing.StandardScaler.",
             ConvergenceWarning,
         )

@@ -54,8 +54,9 @@ def report(result, *, name, params, continuing, incremental, final_loss=math.nan
     if result.diverged:
         advice = f"The training loss of {name} became inf or nan. {advice}"
         if result.n_iter == 0 and not continuing:
-            raise ValueError(advice + " No epoch finished with a finite loss, so the "
-                             "estimator was left unchanged.")
+            raise ValueError("Solver produced non-finite parameter weights. " + advice
+                             + " No epoch finished with a finite loss, so the estimator "
+                             "was left unchanged.")
         kept = ("the state it had before this call" if result.n_iter == 0
                 else f"the weights of epoch {result.n_iter}, the last finite one")
         warnings.warn(f"{advice} Training stopped; the model keeps {kept}.",

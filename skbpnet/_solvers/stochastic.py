@@ -16,7 +16,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .._network import predict_scores
-from ..nn import Dropout
+from ..nn import AdaptiveLR, Dropout
 from ..nn.hashing import dropout_salt, row_hashes
 from .history import TrainResult
 from .penalty import l2_scale, l2_value
@@ -37,11 +37,13 @@ class Validation(NamedTuple):
 
 
 def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, incremental,
-                   dropout_seed, score):
+                   dropout_seed, score, stratify=None):
     """One ``fit`` or ``partial_fit`` call with SGD or Adam; returns a TrainResult.
 
     ``params`` are the estimator's hyperparameters (``get_params()``);
-    ``score(scores, y, sample_weight)`` scores the early-stopping hold-out.
+    ``score(scores, y, sample_weight)`` scores the early-stopping hold-out;
+    ``stratify`` (the class labels, or None) makes that hold-out stratified on
+    the classes in ``y``.
     """
     n = X.shape[0]
     batch_size = _batch_size(params["batch_size"], n)
@@ -50,7 +52,10 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
     hashes = row_hashes(X) if (keyed or early) else None
     validation = None
     if early:
-        train = hash_split(hashes, sw, params["validation_fraction"])
+        strata = None
+        if stratify is not None:  # y: class indices (multiclass) or a 0/1 column (binary)
+            strata = np.asarray(stratify)[y.ravel().astype(np.intp)]
+        train = hash_split(hashes, sw, params["validation_fraction"], strata)
         val = ~train
         validation = Validation(X[val], y[val], None if sw is None else sw[val], score)
         X, y, hashes = X[train], y[train], hashes[train]
@@ -89,8 +94,9 @@ def _batch_size(batch_size, n):
     if batch_size == "auto":
         return min(200, n)
     if batch_size > n:
-        warnings.warn(f"batch_size={batch_size} is larger than the {n} samples; using "
-                      f"batches of {n}.", UserWarning)
+        warnings.warn(f"Got `batch_size` less than 1 or larger than sample size. It is going "
+                      f"to be clipped: batch_size={batch_size} is larger than the {n} "
+                      f"samples; using batches of {n}.", UserWarning)
     return min(batch_size, n)
 
 
@@ -221,8 +227,8 @@ class Trainer:
             good.restore(net, opt)
             result.interrupted = True
             warnings.warn(
-                "Training interrupted by the user; the model keeps the weights of the "
-                "last complete epoch.",
+                "Training interrupted by user. The model keeps the weights of the last "
+                "complete epoch.",
                 UserWarning,
                 stacklevel=5,
             )
@@ -249,28 +255,40 @@ class Trainer:
         improved = self._record(history, info, validation, best)
         info["seconds"] = time.perf_counter() - tic
         good.take(net, opt)
-        self.schedule.epoch_end(history.n_epochs, result.n_samples_seen)
+        # The optimizer holds the rate of the next epoch, as scikit-learn's does.
+        opt.learning_rate = self.schedule.epoch_end(history.n_epochs, result.n_samples_seen)
         if self.verbose:
-            print(_epoch_line(info, max_iter))
+            print(_epoch_line(info, result.n_iter))
         stop_cb = any(bool(cb(info)) for cb in self.callbacks)
         history.no_improvement = 0 if improved else history.no_improvement + 1
         if stop_cb:
             result.stopped = "callback"
             return True
-        return max_iter is not None and self._plateau(history, result, validation is not None)
+        # As in scikit-learn, partial_fit acts on plateaus too: 'adaptive' divides
+        # its rate, the others have one epoch to run anyway.
+        return self._plateau(history, result, validation is not None) and max_iter is not None
 
     def _plateau(self, history, result, early):
-        """Act on ``n_iter_no_change`` epochs without progress; True to stop."""
+        """Act on ``n_iter_no_change`` epochs without progress; True to stop.
+
+        The messages are scikit-learn's, word for word.
+        """
         if history.no_improvement <= self.n_iter_no_change:
             return False
-        if not self.schedule.on_plateau():
-            history.no_improvement = 0
-            return False
+        n = self.n_iter_no_change
         what = "Validation score" if early else "Training loss"
-        result.stopped = (f"{what} did not improve more than tol={self.tol} for "
-                          f"{self.n_iter_no_change} consecutive epochs.")
+        msg = (f"{what} did not improve more than tol={self.tol:f} for "
+               f"{int(n) if np.isfinite(n) else n} consecutive epochs.")
+        adaptive = isinstance(self.schedule, AdaptiveLR)
+        if not self.schedule.on_plateau():
+            self.optimizer.learning_rate = self.schedule.learning_rate
+            history.no_improvement = 0
+            if self.verbose:
+                print(msg + " Setting learning rate to %f" % self.schedule.learning_rate)
+            return False
+        result.stopped = msg
         if self.verbose:
-            print(result.stopped + " Stopping.")
+            print(msg + (" Learning rate too small. Stopping." if adaptive else " Stopping."))
         return True
 
     def _record(self, history, info, validation, best):
@@ -299,9 +317,13 @@ class Trainer:
         return improved
 
 
-def _epoch_line(info, max_iter):
-    epoch = f"{info['epoch']}" if max_iter is None else f"{info['epoch']}/{max_iter}"
-    line = f"Epoch {epoch}: loss = {info['loss']:.6f}"
+def _epoch_line(info, n_iter):
+    """scikit-learn's verbose lines, with our extra figures after them on the same line.
+
+    ``n_iter`` counts the epochs of this call, as MLPClassifier's ``n_iter_``.
+    """
+    line = "Iteration %d, loss = %.8f, %.2f s" % (n_iter, info["loss"], info["seconds"])
     if "validation_score" in info:
-        line += f", validation score = {info['validation_score']:.6f}"
-    return line + f", {info['seconds']:.2f} s"
+        line += "\nValidation score: %f, validation loss = %.8f" % (
+            info["validation_score"], info["validation_loss"])
+    return line

@@ -17,7 +17,13 @@ wrap it.
 from .activations import ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .base import Module
 from .layers import Dropout, Linear
-from .losses import Loss, MSELoss, SigmoidBinaryCrossEntropyLoss, SoftmaxCrossEntropyLoss
+from .losses import (
+    Loss,
+    MSELoss,
+    PoissonLoss,
+    SigmoidBinaryCrossEntropyLoss,
+    SoftmaxCrossEntropyLoss,
+)
 from .optim import SGD, Adam, Optimizer
 from .schedules import (SCHEDULES, AdaptiveLR, ConstantLR, CosineLR, CosineRestartLR,
                         InvScalingLR, Schedule)
@@ -38,6 +44,7 @@ __all__ = [
     "Sequential",
     "Loss",
     "MSELoss",
+    "PoissonLoss",
     "SoftmaxCrossEntropyLoss",
     "SigmoidBinaryCrossEntropyLoss",
     "Optimizer",

@@ -14,7 +14,10 @@ import numpy as np
 
 from .activations import sigmoid
 
-__all__ = ["Loss", "MSELoss", "SoftmaxCrossEntropyLoss", "SigmoidBinaryCrossEntropyLoss", "softmax"]
+__all__ = [
+    "Loss", "MSELoss", "PoissonLoss", "SoftmaxCrossEntropyLoss", "SigmoidBinaryCrossEntropyLoss",
+    "softmax",
+]
 
 
 class Loss:
@@ -114,6 +117,46 @@ class MSELoss(Loss):
         factor = self._weights(scores.shape[0], sample_weight, scores.dtype)
         self._grad = diff * factor
         return 0.5 * float(np.vdot(diff, self._grad))
+
+
+class PoissonLoss(Loss):
+    """Half Poisson deviance with an exponential output, for counts and rates.
+
+    With scores ``s``, predictions ``p = exp(s)`` and targets ``y >= 0``:
+    ``l_i = sum_k y_ik log(y_ik / p_ik) - y_ik + p_ik`` (``0 log 0 = 0``) and
+    ``dL/ds_i = (p_i - y_i) w_i / sum(w)``: the value and gradient of
+    scikit-learn's ``MLPRegressor(loss='poisson')`` (summed over outputs,
+    averaged over samples). The exponential output is fused with the loss, as
+    the cross-entropies fuse theirs: the network's raw output is ``log p``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import PoissonLoss
+    >>> loss = PoissonLoss()
+    >>> loss.forward(np.array([[0.0], [0.0]]), np.array([[1.0], [1.0]]))
+    0.0
+    >>> round(loss.forward(np.array([[0.0]]), np.array([[0.0]])), 6)
+    1.0
+    >>> loss.backward()
+    array([[1.]])
+    """
+
+    def forward(self, scores, y, sample_weight=None):
+        y = np.asarray(y, dtype=scores.dtype).reshape(scores.shape)
+        p = np.exp(scores)
+        positive = y > 0
+        y_log_y = np.zeros_like(y)
+        np.multiply(y, np.log(y, where=positive, out=np.zeros_like(y)), out=y_log_y,
+                    where=positive)
+        per_sample = (y_log_y - y * scores - y + p).sum(axis=1)
+        p -= y
+        factor = self._weights(scores.shape[0], sample_weight, scores.dtype)
+        p *= factor
+        self._grad = p
+        if np.isscalar(factor):
+            return float(per_sample.mean())
+        return float(per_sample @ factor.ravel())
 
 
 def softmax(scores, out=None):

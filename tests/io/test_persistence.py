@@ -50,6 +50,8 @@ def make_xy(target, n=120, d=6, seed=0, dtype=np.float64):
         y = np.stack([score > 0, X[:, 3] > 0, X[:, 4] + X[:, 5] > 0], axis=1).astype(int)
     elif target == "reg":
         y = score + 0.1 * X[:, 3]
+    elif target == "count":
+        y = np.random.default_rng(seed + 1).poisson(np.exp(0.5 * score)).astype(float)
     elif target == "reg2":
         y = np.stack([score, X[:, 3] * X[:, 4]], axis=1)
     else:  # pragma: no cover
@@ -80,6 +82,9 @@ CASES = [
     ("reg-lbfgs-f32", BPNetRegressor, dict(solver="lbfgs", activation="logistic"), "reg",
      np.float32),
     ("reg-sgd-f32-dropout", BPNetRegressor, dict(solver="sgd", dropout=0.25), "reg", np.float32),
+    ("reg-adam-f64-poisson", BPNetRegressor, dict(loss="poisson"), "count", np.float64),
+    ("reg-sgd-f32-poisson-early", BPNetRegressor,
+     dict(loss="poisson", solver="sgd", early_stopping=True), "count", np.float32),
     ("reg-adam-f64-dropout-early", BPNetRegressor,
      dict(dropout=0.1, early_stopping=True, activation="identity"), "reg", np.float64),
 ]
@@ -99,6 +104,7 @@ def continue_training(est, X, y):
     """A warm-started fit, then (stochastic solvers) two partial_fit calls."""
     est.set_params(warm_start=True, max_iter=3).fit(X, y)
     if est.solver != "lbfgs":
+        est.set_params(early_stopping=False)  # partial_fit refuses it, as in scikit-learn
         est.partial_fit(X, y)
         est.partial_fit(X[:50], y[:50])
     return est

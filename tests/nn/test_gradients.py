@@ -29,6 +29,7 @@ from skbpnet.nn import (
     LeakyReLU,
     Linear,
     MSELoss,
+    PoissonLoss,
     ReLU,
     Sequential,
     Sigmoid,
@@ -207,6 +208,10 @@ def _loss_case(kind, rng):
         return MSELoss(), scores, rng.normal(size=(n, k))
     if kind == "mse-1-output-1d-target":
         return MSELoss(), scores[:, :1].copy(), rng.normal(size=n)
+    if kind == "poisson":
+        return PoissonLoss(), scores, rng.poisson(1.5, size=(n, k)).astype(float)
+    if kind == "poisson-1-output-1d-target":
+        return PoissonLoss(), scores[:, :1].copy(), rng.poisson(1.5, size=n).astype(float)
     if kind == "softmax-int-labels":
         return SoftmaxCrossEntropyLoss(), scores, rng.integers(0, k, size=n)
     if kind == "softmax-one-hot":
@@ -223,6 +228,8 @@ def _loss_case(kind, rng):
 LOSS_KINDS = [
     "mse",
     "mse-1-output-1d-target",
+    "poisson",
+    "poisson-1-output-1d-target",
     "softmax-int-labels",
     "softmax-one-hot",
     "softmax-soft-targets",

@@ -80,3 +80,20 @@ def test_softmax_soft_targets_value():
     assert loss.forward(scores, target) == pytest.approx(-float(np.sum(target * logp)), rel=1e-14)
     p = np.exp(logp)
     np.testing.assert_allclose(loss.backward(), p - target, rtol=1e-14)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_poisson_loss_is_scikit_learns_half_deviance(weighted):
+    from sklearn.neural_network._base import poisson_loss
+
+    from skbpnet.nn import PoissonLoss
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(9, 2))
+    y = rng.poisson(2.0, size=(9, 2)).astype(float)
+    w = rng.uniform(0.5, 2.0, size=9) if weighted else None
+    loss = PoissonLoss()
+    assert loss.forward(scores, y, w) == pytest.approx(poisson_loss(y, np.exp(scores), w))
+    n = 9 if w is None else w.sum()
+    expected = (np.exp(scores) - y) * (1.0 if w is None else w[:, None]) / n
+    np.testing.assert_allclose(loss.backward(), expected)

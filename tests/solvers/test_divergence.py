@@ -38,7 +38,8 @@ def _unscaled_regression():
 @DIVERGES
 def test_divergence_warns_or_raises_naming_learning_rate_init(learning_rate_init):
     X, y = _unscaled_regression()
-    est = BPNetRegressor((8,), solver="sgd", learning_rate_init=learning_rate_init,
+    est = BPNetRegressor(hidden_layer_sizes=(8,), solver="sgd",
+                         learning_rate_init=learning_rate_init,
                          batch_size=50, max_iter=50, random_state=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -67,7 +68,8 @@ def test_divergence_warns_or_raises_naming_learning_rate_init(learning_rate_init
 @DIVERGES
 def test_divergence_in_the_first_epoch_raises():
     X, y = _unscaled_regression()
-    est = BPNetRegressor((8,), solver="sgd", learning_rate_init=1e3, batch_size=50,
+    est = BPNetRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e3,
+                         batch_size=50,
                          random_state=0)
     with pytest.raises(ValueError, match=r"learning_rate_init \(now 1000.0\)"):
         est.fit(X, y)
@@ -80,9 +82,9 @@ def test_divergence_after_some_epochs_warns_and_keeps_last_finite_epoch():
     params = {"solver": "sgd", "learning_rate_init": 1.0, "batch_size": 50,
               "random_state": 0}
     with pytest.warns(DivergenceWarning, match="learning_rate_init") as record:
-        est = BPNetRegressor((8,), max_iter=50, **params).fit(X, y)
+        est = BPNetRegressor(hidden_layer_sizes=(8,), max_iter=50, **params).fit(X, y)
     assert est.n_iter_ >= 1
-    kept = BPNetRegressor((8,), max_iter=est.n_iter_, **params).fit(X, y)
+    kept = BPNetRegressor(hidden_layer_sizes=(8,), max_iter=est.n_iter_, **params).fit(X, y)
     for a, b in zip(est.coefs_ + est.intercepts_, kept.coefs_ + kept.intercepts_):
         np.testing.assert_array_equal(a, b)
     assert f"epoch {est.n_iter_}" in str(record[0].message)

@@ -44,7 +44,7 @@ def test_fit_lbfgs_returns_a_train_result_and_updates_the_history():
 def test_fit_lbfgs_stopped_by_max_iter_warns_and_says_so():
     net, X, y = tiny_problem()
     history = TrainingHistory()
-    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge after 3 iterations"):
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge after 3 iteration"):
         result = fit_lbfgs(net, MSELoss(), X, y, None, history, params={**PARAMS, "max_iter": 3})
     assert result.n_iter == 3 and result.n_samples_seen == 3 * len(X)
     assert result.stopped == "lbfgs"
