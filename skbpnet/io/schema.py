@@ -86,8 +86,9 @@ def _check_storable(estimator):
     cls = type(estimator)
     if ESTIMATORS.get(cls.__name__) is not cls:
         raise TypeError(
-            f"skbpnet.save stores BPNetClassifier and BPNetRegressor estimators; got "
-            f"{cls.__module__}.{cls.__qualname__}. Use joblib for other objects."
+            f"skbpnet.save stores BPNetClassifier and BPNetRegressor estimators, and "
+            f"Pipelines of them with an allowlist of scikit-learn transformers; got "
+            f"{cls.__module__}.{cls.__qualname__}. Use skops (or joblib) for other objects."
         )
     if "_net" not in estimator.__dict__:
         from sklearn.exceptions import NotFittedError
