@@ -49,6 +49,15 @@ dtype, shape and bytes, followed by the metadata without the ``sha256`` entry,
 serialised as compact JSON with sorted keys. It detects damaged and truncated
 files; it is not a signature (whoever can write the file can recompute it).
 
+Pipelines: a fitted scikit-learn Pipeline, ColumnTransformer or
+TransformedTargetRegressor whose parts are BPNet estimators and allowlisted
+preprocessing transformers (:data:`skbpnet.io.sklearn_objects.ALLOWED`) is
+stored in format version 3: ``metadata.json`` then holds ``"estimator"`` (the
+class name, such as ``"Pipeline"``), ``"versions"``, ``"arrays"`` and
+``"object"``, a tree of ``{"$sklearn": name, "params": ..., "state": ...}``
+nodes, with each BPNet estimator a ``{"$bpnet": name, ...}`` node of the same
+parts as a version 2 file. See :mod:`skbpnet.io.sklearn_objects`.
+
 Callbacks are code, and the format stores no code: an estimator whose
 ``callbacks`` parameter is set cannot be saved; set it to ``None`` first
 (``est.set_params(callbacks=None)``), and set it again after loading.
@@ -97,8 +106,11 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : BPNetClassifier or BPNetRegressor
-        A fitted estimator (of exactly one of these classes, not a subclass).
+    estimator : BPNetClassifier, BPNetRegressor or Pipeline
+        A fitted estimator (of exactly one of these classes, not a subclass),
+        or a fitted Pipeline, ColumnTransformer or TransformedTargetRegressor
+        whose parts are on the allowlist (``skbpnet.io.sklearn_objects.ALLOWED``:
+        BPNet estimators, scikit-learn's scalers, encoders and imputers).
         Its ``callbacks`` parameter must be ``None`` or empty: callbacks are
         code, which the format does not store. Set it to ``None`` before saving
         and again after loading.
@@ -114,9 +126,12 @@ def save(estimator, path):
     sklearn.exceptions.NotFittedError
         If the estimator is not fitted (a ``ValueError``).
     TypeError
-        If ``estimator`` is not a BPNetClassifier or BPNetRegressor.
+        If ``estimator`` is neither a BPNet estimator nor an allowlisted
+        scikit-learn object.
     ValueError
-        If a parameter or attribute cannot be stored (callbacks, for example).
+        If a parameter or attribute cannot be stored (callbacks, for example),
+        or a step of a pipeline is not on the allowlist (a FunctionTransformer,
+        a class of your own: save those with skops).
 
     See Also
     --------
@@ -159,8 +174,9 @@ def load(path):
 
     Nothing in the file is unpickled or imported: the arrays are read with
     ``allow_pickle=False``, the metadata is JSON, and the only objects built
-    are skbpnet's estimators, layers, optimizers, schedules and losses, and
-    NumPy random generators, chosen from fixed tables. The checksum is
+    are skbpnet's estimators, layers, optimizers, schedules and losses, NumPy
+    random generators, and the allowlisted scikit-learn classes of a pipeline,
+    chosen from fixed tables. The checksum is
     verified and every part of the file is checked against the others before
     the estimator is built; a file that fails any check raises
     :class:`ModelFileError` and nothing is returned.
@@ -172,9 +188,9 @@ def load(path):
 
     Returns
     -------
-    estimator : BPNetClassifier or BPNetRegressor
-        The fitted estimator, with the same parameters, weights, optimizer
-        state, schedule and random generator as the one saved.
+    estimator : BPNetClassifier, BPNetRegressor or Pipeline
+        The fitted estimator (or pipeline), with the same parameters, weights,
+        optimizer state, schedule and random generator as the one saved.
 
     Raises
     ------
@@ -192,6 +208,8 @@ def load(path):
     InconsistentSkbpnetVersionWarning
         If the file was written, or the model fitted, by another version of
         skbpnet.
+    sklearn.exceptions.InconsistentVersionWarning
+        If a pipeline's file was written with another version of scikit-learn.
 
     See Also
     --------
