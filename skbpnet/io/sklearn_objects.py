@@ -48,6 +48,8 @@ _IGNORED = ("_sklearn_version",)  # scikit-learn's pickling marker
 _NAMED_LISTS = ("steps", "transformers", "transformers_")  # [(name, estimator, ...), ...]
 _BPNET_KEYS = {"params", "attributes", "history", "net", "optimizer", "schedule", "rng"}
 MAX_OBJECTS_DEEP = 16  # estimators inside estimators
+# A Pipeline's memory caches fitted steps as pickles in a folder, which fit would load.
+_MUST_BE_NONE = {"Pipeline": ("memory",)}
 
 
 def is_allowed(obj):
@@ -124,6 +126,10 @@ class ObjectEncoder(Encoder):
             raise Unstorable(f"{where} carries metadata routing requests, which the safe "
                              f"format does not store")
         name = PASSTHROUGH if _is_passthrough(obj) else type(obj).__name__
+        for key in _MUST_BE_NONE.get(name, ()):
+            if params[key] is not None:
+                raise Unstorable(f"{where} has {key}={params[key]!r}; the safe format stores "
+                                 f"only {key}=None (its caches are pickles)")
         return {"$sklearn": name, "params": self._fields(params, f"{where}"),
                 "state": self._fields(state, f"{where}")}
 
@@ -182,6 +188,8 @@ class ObjectDecoder(Decoder):
         state = self._fields(node["state"], "state", where)
         if name == PASSTHROUGH and params != _PASSTHROUGH_PARAMS:
             raise ModelFileError(f"{where}: a {PASSTHROUGH} has fixed parameters.")
+        if any(params.get(key) is not None for key in _MUST_BE_NONE.get(name, ())):
+            raise ModelFileError(f"{where}: a {name} must have {_MUST_BE_NONE[name]} None.")
         return _build(cls, params, state, where)
 
     def _bpnet(self, node, where):

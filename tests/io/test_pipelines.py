@@ -330,6 +330,19 @@ def test_load_refuses_classes_off_the_allowlist(forge, name):
         skbpnet.load(forge(rename("StandardScaler", name)))
 
 
+def test_pipeline_memory_is_refused(forge, tmp_path):
+    X, s = numbers()
+    model = Pipeline([("scale", StandardScaler()), ("net", net())], memory=str(tmp_path))
+    with pytest.raises(ValueError, match="memory"):
+        skbpnet.save(model.fit(X, s > 0), tmp_path / "m.skbpnet")
+
+    def change(meta, members):
+        meta["object"]["params"]["memory"] = str(tmp_path)
+
+    with pytest.raises(ModelFileError, match="memory"):
+        skbpnet.load(forge(change))
+
+
 def test_load_refuses_a_function_in_a_passthrough(forge):
     def change(meta, members):
         node = next(n for n in nodes(meta) if n["$sklearn"] == "SimpleImputer")
