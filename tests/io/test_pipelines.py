@@ -439,3 +439,10 @@ def test_tampering_without_resealing_is_detected(tmp_path):
             zf.writestr(name, data)
     with pytest.raises(ModelFileError, match="checksum"):
         skbpnet.load(tmp_path / "bad.skbpnet")
+
+
+def test_load_warns_when_skbpnet_differs(forge):
+    path = forge(lambda meta, members: meta["versions"].update({"skbpnet": "0.0.1"}))
+    with pytest.warns(skbpnet.InconsistentSkbpnetVersionWarning, match="written with skbpnet "
+                      "0.0.1"):
+        assert isinstance(skbpnet.load(path), Pipeline)
