@@ -203,8 +203,9 @@ def check_output_options(args, unfitted_model=None):
                  "(or leave out --plot)")
     if args.format == "safe" and unfitted_model is not None:
         if _safe_format_refuses(unfitted_model):
-            fail(f"--format safe cannot store a {type(unfitted_model).__name__} yet (it stores "
-                 f"BPNetClassifier and BPNetRegressor only); use --format joblib")
+            fail(f"--format safe cannot store a {type(unfitted_model).__name__} (it stores "
+                 f"BPNet estimators and pipelines of them with scikit-learn's scalers, "
+                 f"encoders and imputers); use --format joblib")
 
 
 def fit_quietly(model, X, y, threads):

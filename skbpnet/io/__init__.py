@@ -49,6 +49,15 @@ dtype, shape and bytes, followed by the metadata without the ``sha256`` entry,
 serialised as compact JSON with sorted keys. It detects damaged and truncated
 files; it is not a signature (whoever can write the file can recompute it).
 
+Pipelines: a fitted scikit-learn Pipeline, ColumnTransformer or
+TransformedTargetRegressor whose parts are BPNet estimators and allowlisted
+preprocessing transformers (:data:`skbpnet.io.sklearn_objects.ALLOWED`) is
+stored in format version 3: ``metadata.json`` then holds ``"estimator"`` (the
+class name, such as ``"Pipeline"``), ``"versions"``, ``"arrays"`` and
+``"object"``, a tree of ``{"$sklearn": name, "params": ..., "state": ...}``
+nodes, with each BPNet estimator a ``{"$bpnet": name, ...}`` node of the same
+parts as a version 2 file. See :mod:`skbpnet.io.sklearn_objects`.
+
 Callbacks are code, and the format stores no code: an estimator whose
 ``callbacks`` parameter is set cannot be saved; set it to ``None`` first
 (``est.set_params(callbacks=None)``), and set it again after loading.
@@ -66,13 +75,13 @@ from .. import _version
 from .._base import InconsistentSkbpnetVersionWarning
 from .._atomic import write_atomic
 from . import _v1
+from ._build import build_estimator
 from .archive import (FORMAT_NAME, _values, checksum, metadata_problem, read_archive,
                       write_zip)
 from .codec import Decoder, expect
 from .errors import ModelFileError
-from .schema import (ESTIMATORS, FORMAT_VERSION, OPTIMIZERS, SCHEDULES, architecture_from,
-                     assemble, build_net, build_parts, check_consistency, dump, load_object,
-                     load_optimizer_state)
+from .schema import ESTIMATORS, FORMAT_VERSION, dump
+from .sklearn_objects import TREE_VERSION, dump_tree, is_allowed, load_tree
 
 __all__ = ["ModelFileError", "save", "load"]
 
@@ -97,8 +106,11 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : BPNetClassifier or BPNetRegressor
-        A fitted estimator (of exactly one of these classes, not a subclass).
+    estimator : BPNetClassifier, BPNetRegressor or Pipeline
+        A fitted estimator (of exactly one of these classes, not a subclass),
+        or a fitted Pipeline, ColumnTransformer or TransformedTargetRegressor
+        whose parts are on the allowlist (``skbpnet.io.sklearn_objects.ALLOWED``:
+        BPNet estimators, scikit-learn's scalers, encoders and imputers).
         Its ``callbacks`` parameter must be ``None`` or empty: callbacks are
         code, which the format does not store. Set it to ``None`` before saving
         and again after loading.
@@ -114,9 +126,12 @@ def save(estimator, path):
     sklearn.exceptions.NotFittedError
         If the estimator is not fitted (a ``ValueError``).
     TypeError
-        If ``estimator`` is not a BPNetClassifier or BPNetRegressor.
+        If ``estimator`` is neither a BPNet estimator nor an allowlisted
+        scikit-learn object.
     ValueError
-        If a parameter or attribute cannot be stored (callbacks, for example).
+        If a parameter or attribute cannot be stored (callbacks, for example),
+        or a step of a pipeline is not on the allowlist (a FunctionTransformer,
+        a class of your own: save those with skops).
 
     See Also
     --------
@@ -138,7 +153,10 @@ def save(estimator, path):
     >>> bool((loaded.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
-    body, arrays = dump(estimator)
+    if is_allowed(estimator):  # a Pipeline, ColumnTransformer, scaler, ...
+        body, arrays = dump_tree(estimator)
+    else:
+        body, arrays = dump(estimator)
     body = {"format": FORMAT_NAME, **body}
     digest = checksum(body, arrays)
     text = json.dumps({**body, "sha256": digest}, sort_keys=True, indent=1, ensure_ascii=True,
@@ -156,8 +174,9 @@ def load(path):
 
     Nothing in the file is unpickled or imported: the arrays are read with
     ``allow_pickle=False``, the metadata is JSON, and the only objects built
-    are skbpnet's estimators, layers, optimizers, schedules and losses, and
-    NumPy random generators, chosen from fixed tables. The checksum is
+    are skbpnet's estimators, layers, optimizers, schedules and losses, NumPy
+    random generators, and the allowlisted scikit-learn classes of a pipeline,
+    chosen from fixed tables. The checksum is
     verified and every part of the file is checked against the others before
     the estimator is built; a file that fails any check raises
     :class:`ModelFileError` and nothing is returned.
@@ -169,9 +188,9 @@ def load(path):
 
     Returns
     -------
-    estimator : BPNetClassifier or BPNetRegressor
-        The fitted estimator, with the same parameters, weights, optimizer
-        state, schedule and random generator as the one saved.
+    estimator : BPNetClassifier, BPNetRegressor or Pipeline
+        The fitted estimator (or pipeline), with the same parameters, weights,
+        optimizer state, schedule and random generator as the one saved.
 
     Raises
     ------
@@ -189,6 +208,8 @@ def load(path):
     InconsistentSkbpnetVersionWarning
         If the file was written, or the model fitted, by another version of
         skbpnet.
+    sklearn.exceptions.InconsistentVersionWarning
+        If a pipeline's file was written with another version of scikit-learn.
 
     See Also
     --------
@@ -227,6 +248,12 @@ def load(path):
             f"Cannot load {shown!r}: the file is damaged or not a skbpnet model file "
             f"({type(exc).__name__}: {exc})."
         ) from exc
+    _warn_versions(est, shown, versions)
+    return est
+
+
+def _warn_versions(est, shown, versions):
+    sklearn_version = versions.pop("scikit-learn", None)
     if any(v != _version.current() for v in versions.values()):
         detail = ", ".join(f"{what} with skbpnet {v}" for what, v in versions.items())
         warnings.warn(
@@ -234,9 +261,16 @@ def load(path):
             f"{_version.current()}; results may differ. Refit it, or load it with the "
             f"skbpnet that saved it.",
             InconsistentSkbpnetVersionWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return est
+    if sklearn_version is not None:
+        import sklearn
+        from sklearn.exceptions import InconsistentVersionWarning
+
+        if sklearn_version != sklearn.__version__:
+            warnings.warn(InconsistentVersionWarning(
+                estimator_name=type(est).__name__, current_sklearn_version=sklearn.__version__,
+                original_sklearn_version=sklearn_version), stacklevel=3)
 
 
 def _check_path(path, shown):
@@ -251,7 +285,7 @@ def _check_path(path, shown):
 
 
 def _load(path):
-    meta, arrays = read_archive(path, versions=(1, FORMAT_VERSION))
+    meta, arrays = read_archive(path, versions=(1, FORMAT_VERSION, TREE_VERSION))
     digest = meta.pop("sha256", None)
     if not isinstance(digest, str):
         raise ModelFileError("metadata.json has no sha256 checksum.")
@@ -259,6 +293,15 @@ def _load(path):
         raise ModelFileError(
             "the checksum does not match: the file was changed or damaged after it was written."
         )
+    versions = expect(meta.get("versions"), dict, "versions")
+    written = expect(versions.get("skbpnet"), str, "versions.skbpnet")
+    if meta["format_version"] == TREE_VERSION:
+        obj, fitted = load_tree(meta, arrays)
+        out = {"written": written, "scikit-learn": expect(
+            versions.get("scikit-learn"), str, "versions.scikit-learn")}
+        out.update({f"fitted ({i + 1})" if len(fitted) > 1 else "fitted": v
+                    for i, v in enumerate(fitted)})
+        return obj, out
     v1 = meta["format_version"] == 1
     expected = _v1.KEYS if v1 else _KEYS_V2
     if set(meta) != expected:
@@ -269,41 +312,10 @@ def _load(path):
     if cls is None:
         raise ModelFileError(
             f"it holds a {meta['estimator']!r}; skbpnet model files hold only "
-            f"{' or '.join(sorted(ESTIMATORS))}."
+            f"{' or '.join(sorted(ESTIMATORS))}, or a scikit-learn pipeline of them."
         )
-    versions = expect(meta["versions"], dict, "versions")
-    expect(versions.get("skbpnet"), str, "versions.skbpnet")
     decoder = Decoder(arrays)
-    if v1:
-        params, attrs, history, arch, n_outputs = _v1.read_parts(cls, meta, decoder)
-    else:
-        params, attrs, history = build_parts(cls, meta, decoder)
-        arch, n_outputs = architecture_from(expect(meta["net"], dict, "net"),
-                                            attrs["n_features_in_"])
-    objects = _load_objects(meta, decoder, arch, n_outputs, history)
-    if v1:
-        _v1.check_layers(meta["net"], objects["_net"])
+    est, fitted = build_estimator(cls, meta, decoder, v1)
     if decoder.used != set(arrays):
         raise ModelFileError(f"arrays {sorted(set(arrays) - decoder.used)} are not used.")
-    check_consistency(cls, attrs, objects["_net"])
-    est = assemble(cls, params, attrs, objects)
-    return est, {"written": versions.get("skbpnet"), "fitted": attrs.get("_skbpnet_version")}
-
-
-def _load_objects(meta, decoder, arch, n_outputs, history):
-    """The network, optimizer, schedule, generator and history, each checked."""
-    import numpy as np
-
-    rng = decoder.decode(meta["rng"], "rng")
-    if type(rng) is not np.random.Generator:
-        raise ModelFileError("rng is not a NumPy Generator.")
-    net_meta = meta["net"]
-    pv = decoder.decode(net_meta.get("param_vector"), "net.param_vector")
-    net = build_net(arch, n_outputs, net_meta.get("dtype"), pv, rng)
-    opt_meta = expect(meta["optimizer"], dict, "optimizer")
-    opt = load_object(OPTIMIZERS, {k: v for k, v in opt_meta.items() if k != "state"},
-                      decoder, "optimizer")
-    opt = load_optimizer_state(opt, opt_meta, decoder, net)
-    schedule = load_object(SCHEDULES, meta["schedule"], decoder, "schedule")
-    return {"_net": net, "_optimizer": opt, "_schedule": schedule, "_rng": rng,
-            "_history": history}
+    return est, {"written": written, "fitted": fitted}

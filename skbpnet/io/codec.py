@@ -7,8 +7,12 @@ starts with ``$``: ``{"$float": "inf"}``, ``{"$tuple": [...]}``,
 ``{"$array": "name"}`` (an array of the archive), ``{"$objects": [...]}`` (a
 1-D object array of strings or numbers, such as ``feature_names_in_``),
 ``{"$Generator": state}`` and ``{"$RandomState": state}`` (NumPy random
-generators, rebuilt from a fixed list of bit generators). Decoding rebuilds
-exactly the Python and NumPy types that were encoded.
+generators, rebuilt from a fixed list of bit generators), ``{"$slice": [start,
+stop, step]}``, ``{"$dtype": "<f8"}`` (a NumPy dtype of a plain kind) and
+``{"$type": "float64"}`` (a NumPy scalar type or a Python number or string
+type, from the fixed table ``SCALAR_TYPES``). Decoding rebuilds exactly the
+Python and NumPy types that were encoded, and refuses values nested more than
+``MAX_DEPTH`` deep.
 """
 
 import math
@@ -23,6 +27,15 @@ __all__ = ["Encoder", "Decoder", "expect", "native"]
 ARRAY_KINDS = "biufcSU"  # dtypes a .npy member may have: no objects, no structures
 _SCALAR_KINDS = "biufU"  # dtypes of a "$scalar"
 _OBJECT_ITEM_TYPES = (type(None), bool, int, float, str, np.generic)
+_DTYPE_KINDS = "biufcSUO"  # dtypes of a "$dtype" (objects: the dtype, never an array)
+MAX_DEPTH = 100  # JSON nesting that decoding follows (a pipeline of pipelines is ~40)
+# NumPy scalar types and Python types that parameters name (OneHotEncoder(dtype=np.float64)).
+SCALAR_TYPES = {name: getattr(np, name) for name in (
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
+    "uint32", "uint64", "bool_", "complex64", "complex128")}
+SCALAR_TYPES.update({"builtins.float": float, "builtins.int": int, "builtins.bool": bool,
+                     "builtins.str": str, "builtins.complex": complex})
+_TYPE_NAMES = {t: name for name, t in SCALAR_TYPES.items()}
 _BIT_GENERATORS = {
     "PCG64": np.random.PCG64,
     "PCG64DXSM": np.random.PCG64DXSM,
@@ -49,9 +62,10 @@ class Encoder:
 
     def __init__(self):
         self.arrays = {}
+        self.prefix = ""  # put before every array name (nested estimators)
 
     def add_array(self, name, a):
-        name = _array_name(name, self.arrays)
+        name = _array_name(self.prefix + name, self.arrays)
         self.arrays[name] = a
         return {"$array": name}
 
@@ -94,15 +108,31 @@ class Encoder:
             return {"$Generator": self.encode(bg.state, where)}
         if t is np.random.RandomState:
             return {"$RandomState": self.encode(v.get_state(legacy=False), where)}
+        return self._encode_more(v, where)
+
+    def _encode_more(self, v, where):
+        t = type(v)
+        if t is slice:
+            if all(x is None or type(x) is int for x in (v.start, v.stop, v.step)):
+                return {"$slice": [v.start, v.stop, v.step]}
+        if isinstance(v, np.dtype):
+            if v.kind in _DTYPE_KINDS and v.names is None and v.subdtype is None:
+                return {"$dtype": v.str}
+        if t is type and v in _TYPE_NAMES:
+            return {"$type": _TYPE_NAMES[v]}
         raise Unstorable(f"{where}: a {t.__module__}.{t.__qualname__} cannot be stored")
 
 
 class Decoder:
-    """The inverse of :class:`Encoder`; every array must be referenced exactly once."""
+    """The inverse of :class:`Encoder`; every array must be referenced exactly once.
+
+    Nesting deeper than ``MAX_DEPTH`` is refused before it can exhaust the stack.
+    """
 
     def __init__(self, arrays):
         self.arrays = arrays
         self.used = set()
+        self.depth = 0
 
     def array(self, name, where):
         if not isinstance(name, str) or name not in self.arrays:
@@ -115,6 +145,15 @@ class Decoder:
     def decode(self, node, where):
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
+        if self.depth >= MAX_DEPTH:
+            raise ModelFileError(f"{where}: values are nested more than {MAX_DEPTH} deep.")
+        self.depth += 1
+        try:
+            return self._decode(node, where)
+        finally:
+            self.depth -= 1
+
+    def _decode(self, node, where):
         if isinstance(node, list):
             return [self.decode(x, f"{where}.{i}") for i, x in enumerate(node)]
         if not isinstance(node, dict):  # pragma: no cover - json gives nothing else
@@ -125,48 +164,69 @@ class Decoder:
         if len(node) != 1:
             raise ModelFileError(f"{where}: a tagged value must have one key; got {sorted(node)}.")
         tag, body = tags[0], node[tags[0]]
-        if tag == "$float":
-            if body not in ("inf", "-inf", "nan"):
-                raise ModelFileError(f"{where}: bad $float {body!r}.")
-            return float(body)
-        if tag == "$scalar":
-            return self._scalar(body, where)
-        if tag == "$tuple":
-            return tuple(self.decode(expect(body, list, where), where))
-        if tag == "$dict":
-            out = {}
-            for pair in expect(body, list, where):
-                if not (isinstance(pair, list) and len(pair) == 2):
-                    raise ModelFileError(f"{where}: $dict entries must be [key, value] pairs.")
-                key = self.decode(pair[0], f"{where}.key")
-                try:
-                    out[key] = self.decode(pair[1], f"{where}.{key}")
-                except TypeError:
-                    raise ModelFileError(f"{where}: unhashable dict key {key!r}.") from None
-            return out
-        if tag == "$array":
-            return self.array(body, where)
-        if tag == "$objects":
-            body = expect(body, list, where)
-            items = [self.decode(x, f"{where}.{i}") for i, x in enumerate(body)]
-            if not all(isinstance(x, _OBJECT_ITEM_TYPES) for x in items):
-                raise ModelFileError(f"{where}: $objects may hold only strings and numbers.")
-            out = np.empty(len(items), dtype=object)
-            out[:] = items
-            return out
-        if tag == "$Generator":
-            return _make_generator(self.decode(body, where), where)
-        if tag == "$RandomState":
-            state = self.decode(body, where)
-            rs = np.random.RandomState()
+        handler = self._TAGS.get(tag)
+        if handler is None:
+            raise ModelFileError(f"{where}: unknown tag {tag!r}.")
+        return handler(self, body, where)
+
+    def _float(self, body, where):
+        if body not in ("inf", "-inf", "nan"):
+            raise ModelFileError(f"{where}: bad $float {body!r}.")
+        return float(body)
+
+    def _tuple(self, body, where):
+        return tuple(self.decode(expect(body, list, where), where))
+
+    def _dict(self, body, where):
+        out = {}
+        for pair in expect(body, list, where):
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise ModelFileError(f"{where}: $dict entries must be [key, value] pairs.")
+            key = self.decode(pair[0], f"{where}.key")
             try:
-                if not (isinstance(state, dict) and state.get("bit_generator") == "MT19937"):
-                    raise ValueError("not an MT19937 state")
-                rs.set_state(state)
-            except (TypeError, ValueError, KeyError) as exc:
-                raise ModelFileError(f"{where}: bad RandomState state ({exc}).") from None
-            return rs
-        raise ModelFileError(f"{where}: unknown tag {tag!r}.")
+                out[key] = self.decode(pair[1], f"{where}.{key}")
+            except TypeError:
+                raise ModelFileError(f"{where}: unhashable dict key {key!r}.") from None
+        return out
+
+    def _objects(self, body, where):
+        body = expect(body, list, where)
+        items = [self.decode(x, f"{where}.{i}") for i, x in enumerate(body)]
+        if not all(isinstance(x, _OBJECT_ITEM_TYPES) for x in items):
+            raise ModelFileError(f"{where}: $objects may hold only strings and numbers.")
+        out = np.empty(len(items), dtype=object)
+        out[:] = items
+        return out
+
+    def _random_state(self, body, where):
+        state = self.decode(body, where)
+        rs = np.random.RandomState()
+        try:
+            if not (isinstance(state, dict) and state.get("bit_generator") == "MT19937"):
+                raise ValueError("not an MT19937 state")
+            rs.set_state(state)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ModelFileError(f"{where}: bad RandomState state ({exc}).") from None
+        return rs
+
+    def _slice(self, body, where):
+        if not (isinstance(body, list) and len(body) == 3 and all(
+                x is None or type(x) is int for x in body)):
+            raise ModelFileError(f"{where}: $slice must be [start, stop, step] of ints or nulls.")
+        return slice(*body)
+
+    def _dtype(self, body, where):
+        if not (isinstance(body, str) and re.fullmatch(r"[<>|=]?[biufcSUO][0-9]{0,4}", body)):
+            raise ModelFileError(f"{where}: bad $dtype {body!r}.")
+        try:
+            return np.dtype(body)
+        except TypeError:
+            raise ModelFileError(f"{where}: bad $dtype {body!r}.") from None
+
+    def _type(self, body, where):
+        if not (isinstance(body, str) and body in SCALAR_TYPES):
+            raise ModelFileError(f"{where}: $type {body!r} is not one of {sorted(SCALAR_TYPES)}.")
+        return SCALAR_TYPES[body]
 
     def _scalar(self, body, where):
         if not (isinstance(body, list) and len(body) == 2 and isinstance(body[0], str)):
@@ -185,6 +245,15 @@ class Decoder:
             return dtype.type(value)
         except (OverflowError, ValueError):
             raise ModelFileError(f"{where}: {value!r} does not fit dtype {dtype}.") from None
+
+
+Decoder._TAGS = {
+    "$float": Decoder._float, "$scalar": Decoder._scalar, "$tuple": Decoder._tuple,
+    "$dict": Decoder._dict, "$array": lambda self, body, where: self.array(body, where),
+    "$objects": Decoder._objects, "$RandomState": Decoder._random_state,
+    "$Generator": lambda self, body, where: _make_generator(self.decode(body, where), where),
+    "$slice": Decoder._slice, "$dtype": Decoder._dtype, "$type": Decoder._type,
+}
 
 
 def expect(value, kind, where):

@@ -37,11 +37,35 @@ _MAX_UNITS = 2**24  # no layer of a real model is wider (validated before alloca
 # -- saving ------------------------------------------------------------------------------
 def dump(estimator):
     """Return (metadata body, arrays) for a fitted estimator; raises if it cannot be stored."""
+    enc = Encoder()
+    body = dump_body(estimator, enc)
+    arrays = enc.arrays
+    return {
+        "format_version": FORMAT_VERSION,
+        "estimator": type(estimator).__name__,
+        "versions": writer_versions(),
+        **body,
+        "arrays": array_table(arrays),
+    }, arrays
+
+
+def writer_versions():
+    return {"skbpnet": _version.current(), "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,
+            "python": ".".join(map(str, sys.version_info[:3]))}
+
+
+def array_table(arrays):
+    return {n: {"dtype": a.dtype.str, "shape": list(a.shape)} for n, a in arrays.items()}
+
+
+def dump_body(estimator, enc):
+    """The stored parts of a fitted estimator (params ... rng), its arrays added to ``enc``."""
     cls, params = _check_storable(estimator)
-    state, enc = estimator.__dict__, Encoder()
+    state = estimator.__dict__
     try:
         values = cls._FITTED_VALUES + cls._FITTED_OPTIONAL
-        body = {
+        return {
             "params": {k: enc.encode(v, f"params.{k}") for k, v in params.items()},
             "attributes": {k: enc.encode(state[k], f"attr.{k}") for k in values if k in state},
             "history": enc.encode(state["_history"].to_dict(), "history"),
@@ -56,24 +80,15 @@ def dump(estimator):
             f"only numbers, strings, lists, dicts and NumPy arrays; save it with joblib "
             f"instead, or change the value."
         ) from None
-    arrays = enc.arrays
-    return {
-        "format_version": FORMAT_VERSION,
-        "estimator": cls.__name__,
-        "versions": {"skbpnet": _version.current(), "numpy": np.__version__,
-                     "scikit-learn": sklearn.__version__,
-                     "python": ".".join(map(str, sys.version_info[:3]))},
-        **body,
-        "arrays": {n: {"dtype": a.dtype.str, "shape": list(a.shape)} for n, a in arrays.items()},
-    }, arrays
 
 
 def _check_storable(estimator):
     cls = type(estimator)
     if ESTIMATORS.get(cls.__name__) is not cls:
         raise TypeError(
-            f"skbpnet.save stores BPNetClassifier and BPNetRegressor estimators; got "
-            f"{cls.__module__}.{cls.__qualname__}. Use joblib for other objects."
+            f"skbpnet.save stores BPNetClassifier and BPNetRegressor estimators, and "
+            f"Pipelines of them with an allowlist of scikit-learn transformers; got "
+            f"{cls.__module__}.{cls.__qualname__}. Use skops (or joblib) for other objects."
         )
     if "_net" not in estimator.__dict__:
         from sklearn.exceptions import NotFittedError

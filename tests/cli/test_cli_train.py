@@ -195,14 +195,6 @@ def test_task_override_and_default_output_name(tmp_path):
     assert isinstance(pipe[-1].regressor_, BPNetRegressor)
 
 
-def test_safe_format_is_refused_before_training(tmp_path):
-    iris_frame().to_csv(tmp_path / "t.csv", index=False)
-    res = run_cli("train", tmp_path / "t.csv", "--target", "species", "--format", "safe",
-                  "--output", tmp_path / "m.skbpnet", check=False)
-    assert res.returncode == 2 and "--format joblib" in res.stderr
-    assert "epoch" not in res.stdout and not (tmp_path / "m.skbpnet").exists()
-
-
 def test_parquet(tmp_path):
     pytest.importorskip("pyarrow")
     iris_frame().to_parquet(tmp_path / "t.parquet")
