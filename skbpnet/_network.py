@@ -133,7 +133,7 @@ def predict_scores(net, X, blas_threads=None):
         return net.infer(X)
     from ._solvers.threads import PROBE_STEPS, ThreadTuner
 
-    tuner = ThreadTuner(blas_threads)
+    tuner = ThreadTuner(blas_threads, probe=blas_threads is not None)
     n_probe = len(tuner.candidates(n // PROBE_ROWS)) * PROBE_STEPS
     starts = list(range(0, n_probe * PROBE_ROWS, PROBE_ROWS))
     starts += range(n_probe * PROBE_ROWS, n, PREDICT_CHUNK)

@@ -165,6 +165,9 @@ class Trainer:
                 idx = slice(start, stop) if order is None else order[start:stop]
                 keys = None if salts is None else [hashes[idx] ^ s for s in salts]
                 tuner.before_step(i)
+                # The fused update calls SciPy's BLAS, whose threads would fight
+                # NumPy's: fuse only where SciPy's BLAS runs one thread.
+                self.optimizer.fused = tuner.fused_ok()
                 value = self._step(X, y, sample_weight, idx, params, grads, keys)
                 tuner.after_step(i)
                 if value is None:

@@ -83,3 +83,59 @@ def test_adaptive_prediction_equals_fixed_threads_and_restores_the_blas():
             fixed = predict_scores(net, X)
     np.testing.assert_allclose(adaptive, fixed, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(adaptive, net.infer(X), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("blas_threads, fused", [(None, False), (1, True), ("adaptive", True)])
+def test_the_fused_update_runs_only_on_one_blas_thread(blas_threads, fused):
+    # SciPy's BLAS (the fused update) and NumPy's BLAS keep separate thread
+    # pools; both at 2 threads on 2 cores made an epoch 10x slower.
+    with threadpool_limits(2):
+        est = _fit(blas_threads)
+    assert est._optimizer.fused is fused
+
+
+def test_a_probe_that_is_twice_as_slow_stops_at_once(monkeypatch):
+    import skbpnet._solvers.threads as threads
+
+    durations = {1: 1.0, 2: 5.0}
+    now = [0.0]
+
+    with threadpool_limits(2):
+        tuner = ThreadTuner("adaptive")
+        monkeypatch.setattr(threads.time, "perf_counter", lambda: now[0])
+        tuner.start_epoch(100)
+        steps = []
+        for i in range(20):
+            tuner.before_step(i)
+            count = tuner.threads_now()
+            steps.append(count)
+            now[0] += durations[count]
+            tuner.after_step(i)
+        tuner.end_epoch()
+    assert steps[:PROBE_STEPS] == [1] * PROBE_STEPS
+    assert steps[PROBE_STEPS] == 2  # one step of the slow count, then no more
+    assert set(steps[PROBE_STEPS + 1:]) == {1}
+
+
+def test_scipys_own_blas_is_pinned_to_one_thread_only_during_an_epoch():
+    from threadpoolctl import ThreadpoolController
+
+    import skbpnet._solvers.threads as threads
+
+    def scipy_counts():
+        return [lib.num_threads for lib in ThreadpoolController().lib_controllers
+                if threads._is_scipy_own(lib.filepath)]
+
+    with threadpool_limits(2):
+        tuner = ThreadTuner("adaptive")
+        if tuner.scipy_blas is None:
+            pytest.skip("SciPy shares NumPy's BLAS here: nothing to pin")
+        assert scipy_counts() == [2]
+        tuner.start_epoch(100)
+        tuner.before_step(0)
+        assert scipy_counts() == [1] and tuner.fused_ok()
+        for i in range(PROBE_STEPS, 2 * PROBE_STEPS + 1):  # through the 2-thread probe
+            tuner.before_step(i)
+            assert scipy_counts() == [1]
+        tuner.end_epoch()
+        assert scipy_counts() == [2]
