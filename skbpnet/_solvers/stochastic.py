@@ -167,8 +167,8 @@ class Trainer:
                 tuner.before_step(i)
                 # The fused update calls SciPy's BLAS, whose threads would fight
                 # NumPy's: fuse only where SciPy's BLAS runs one thread.
-                self.optimizer.fused = tuner.fused_ok()
-                value = self._step(X, y, sample_weight, idx, params, grads, keys)
+                value = self._step(X, y, sample_weight, idx, params, grads, keys,
+                                   tuner.fused_ok())
                 tuner.after_step(i)
                 if value is None:
                     continue
@@ -179,7 +179,7 @@ class Trainer:
             tuner.end_epoch()
         return total / n
 
-    def _step(self, X, y, sample_weight, idx, params, grads, keys):
+    def _step(self, X, y, sample_weight, idx, params, grads, keys, fused=True):
         """One minibatch: forward, loss, backward, update; returns the batch loss.
 
         ``idx`` is a slice (a view of X, no copy) or the batch's indices: one
@@ -200,7 +200,8 @@ class Trainer:
         value += l2_value(net, self.alpha, sw_sum)
         if math.isfinite(value):
             net.backward(self.loss.backward())
-            self.optimizer.step(params, grads, l2=[l2_scale(self.alpha, sw_sum), 0.0])
+            self.optimizer.step(params, grads, l2=[l2_scale(self.alpha, sw_sum), 0.0],
+                                fused=fused and self.optimizer.fused)
         return value
 
     # -- the loop --------------------------------------------------------------------

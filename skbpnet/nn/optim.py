@@ -65,14 +65,14 @@ class Optimizer:
     # reference update, which the tests compare it with).
     fused = True
 
-    def _kernels(self, *arrays):
+    def _kernels(self, fused, *arrays):
         """(axpy, scal) of BLAS for the arrays' dtype, or None to use the NumPy reference.
 
         BLAS works in place only on contiguous arrays of one float dtype; the
         update then runs on flat views of them (``reshape(-1)`` is a view).
         """
         dtype = arrays[0].dtype
-        if not self.fused or _blas is None or not all(
+        if not fused or _blas is None or not all(
                 a.flags.c_contiguous and a.dtype == dtype for a in arrays):
             return None
         if dtype == np.float32:
@@ -81,7 +81,7 @@ class Optimizer:
             return _blas.daxpy, _blas.dscal
         return None
 
-    def step(self, params, grads, l2=0.0):
+    def step(self, params, grads, l2=0.0, fused=None):
         """Apply one update to every array of ``params`` (in place).
 
         Parameters
@@ -93,6 +93,10 @@ class Optimizer:
             and hold other values afterwards.
         l2 : float or list of float, default=0.0
             L2 penalty per array: ``l2 * param`` is added to the gradient.
+        fused : bool, default=None
+            Use the fused BLAS update for this step (None: ``self.fused``).
+            The trainer turns it off where SciPy's BLAS would run several
+            threads beside NumPy's.
         """
         if self.state is None:
             self.state = [[np.zeros_like(p) for p in params] for _ in range(self._n_slots)]
@@ -101,7 +105,7 @@ class Optimizer:
         if isinstance(l2, numbers.Real):
             l2 = [l2] * len(params)
         self.n_steps += 1
-        self._update(params, grads, l2)
+        self._update(params, grads, l2, self.fused if fused is None else fused)
         if self.n_steps % self._FLUSH_EVERY == 0:
             self._flush_denormals()
 
@@ -240,9 +244,9 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
 
-    def _update(self, params, grads, l2):
+    def _update(self, params, grads, l2, fused):
         for w, g, v, tmp, pen in zip(params, grads, self.state[0], self._scratch, l2):
-            blas = self._kernels(w, g, v)
+            blas = self._kernels(fused, w, g, v)
             if blas is None:
                 self._update_numpy(w, g, v, tmp, pen)
             else:
@@ -323,11 +327,11 @@ class Adam(Optimizer):
             raise ValueError(f"epsilon must be positive; got {epsilon!r}.")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
-    def _update(self, params, grads, l2):
+    def _update(self, params, grads, l2, fused):
         t = self.n_steps
         lr_t = self.learning_rate * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         for w, g, m, s, tmp, pen in zip(params, grads, *self.state, self._scratch, l2):
-            blas = self._kernels(w, g, m, s, tmp)
+            blas = self._kernels(fused, w, g, m, s, tmp)
             if blas is None:
                 self._update_numpy(w, g, m, s, tmp, pen, lr_t)
             else:

@@ -13,6 +13,14 @@ def _blas_threads():
     return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
 
+def _numpy_blas_threads():
+    """Threads of the BLAS that NumPy's matrix products use (not SciPy's own)."""
+    import skbpnet._solvers.threads as threads
+
+    return [i["num_threads"] for i in threadpool_info()
+            if i["user_api"] == "blas" and not threads._is_scipy_own(i["filepath"])]
+
+
 def _fit(blas_threads):
     X, y = make_data(BPNetClassifier, n=1500, d=20)
     est = BPNetClassifier(hidden_layer_sizes=(64,), batch_size=32, max_iter=3,
@@ -30,7 +38,11 @@ def test_adaptive_threads_give_the_result_of_fixed_threads_to_rounding():
         np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)
 
 
-def test_tuner_probes_both_counts_and_restores_the_blas():
+def test_tuner_probes_both_counts_and_restores_the_blas(monkeypatch):
+    import skbpnet._solvers.threads as threads
+
+    now = [0.0]
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: now[0])
     with threadpool_limits(2):
         before = _blas_threads()
         tuner = ThreadTuner("adaptive")
@@ -39,7 +51,8 @@ def test_tuner_probes_both_counts_and_restores_the_blas():
         tuner.start_epoch(100)
         for i in range(100):
             tuner.before_step(i)
-            seen.append(_blas_threads()[0])
+            seen.append(_numpy_blas_threads()[0])
+            now[0] += 1.0  # every step takes as long: no probe is cut short
             tuner.after_step(i)
         tuner.end_epoch()
         assert seen[:PROBE_STEPS] == [1] * PROBE_STEPS
@@ -86,12 +99,28 @@ def test_adaptive_prediction_equals_fixed_threads_and_restores_the_blas():
 
 
 @pytest.mark.parametrize("blas_threads, fused", [(None, False), (1, True), ("adaptive", True)])
-def test_the_fused_update_runs_only_on_one_blas_thread(blas_threads, fused):
+def test_the_fused_update_runs_only_where_scipys_blas_has_one_thread(blas_threads, fused,
+                                                                     monkeypatch):
     # SciPy's BLAS (the fused update) and NumPy's BLAS keep separate thread
     # pools; both at 2 threads on 2 cores made an epoch 10x slower.
+    from skbpnet.nn import SGD
+
+    seen = set()
+    real = SGD.step
+
+    def spy(self, params, grads, l2=0.0, fused=None):
+        seen.add(fused)
+        return real(self, params, grads, l2, fused)
+
+    monkeypatch.setattr(SGD, "step", spy)
+    X, y = make_data(BPNetClassifier, n=1500, d=20)
     with threadpool_limits(2):
-        est = _fit(blas_threads)
-    assert est._optimizer.fused is fused
+        est = BPNetClassifier(hidden_layer_sizes=(16,), solver="sgd", batch_size=32,
+                              max_iter=1, random_state=0, blas_threads=blas_threads)
+        with pytest.warns(Warning):
+            est.fit(X, y)
+    assert seen == {fused}
+    assert "fused" not in vars(est._optimizer)  # nothing of it is stored
 
 
 def test_a_probe_that_is_twice_as_slow_stops_at_once(monkeypatch):
