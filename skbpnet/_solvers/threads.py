@@ -12,6 +12,7 @@ products.
 """
 
 import os
+import threading
 import time
 
 __all__ = ["ThreadTuner"]
@@ -45,6 +46,12 @@ class ThreadTuner:
     def __init__(self, mode, probe=True):
         from threadpoolctl import ThreadpoolController
 
+        # BLAS thread limits are process-wide: changing them from several
+        # threads at once (a model serving predictions from a thread pool, a
+        # threading-backend grid search) could interleave and leave them wrong.
+        # Only the main thread adapts; other threads leave the BLAS alone.
+        if threading.current_thread() is not threading.main_thread():
+            mode = None
         self.mode = mode
         self.chosen = []  # the count each epoch ended with, for the record
         self.controller = ThreadpoolController().select(user_api="blas") if probe else None

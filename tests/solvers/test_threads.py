@@ -168,3 +168,18 @@ def test_scipys_own_blas_is_pinned_to_one_thread_only_during_an_epoch():
             assert scipy_counts() == [1]
         tuner.end_epoch()
         assert scipy_counts() == [2]
+
+
+def test_only_the_main_thread_changes_the_blas_limits():
+    import threading
+
+    out = {}
+
+    def worker():
+        out["mode"] = ThreadTuner("adaptive").mode
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert out["mode"] is None
+    assert ThreadTuner("adaptive").mode == "adaptive"
