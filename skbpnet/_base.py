@@ -282,10 +282,14 @@ class _BaseBPNet(BaseEstimator):
         """(net, optimizer, schedule, rng, history, dropout seed) of a new model."""
         rs = check_random_state(self.random_state)
         rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
-        net = arch.build(n_outputs, dtype, rng)
+        net = arch.build(n_outputs, dtype, rng, init=self._initialisation())
         params = self.get_params(deep=False)
         seed = int(rng.integers(2**31))
         return net, make_optimizer(params), make_schedule(params), rng, TrainingHistory(), seed
+
+    def _initialisation(self):
+        """None: He for ReLU-like activations, Glorot otherwise (see Architecture.build)."""
+        return None
 
     def _continued_state(self, arch, incremental):
         """Copies of the fitted state: the estimator changes only if training ends well."""

@@ -546,6 +546,13 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         )
         self.loss = loss
 
+    def _initialisation(self):
+        # exp(scores) amplifies the spread of the first scores: with Poisson
+        # loss the network starts from Glorot's smaller weights, as
+        # MLPRegressor's does (held-out deviance 1.165 against 1.203 with He,
+        # benchmarks/compare_cv.py).
+        return "glorot" if self.loss == "poisson" else None
+
     def _encode_y(self, y, continuing, incremental, classes):
         y = np.asarray(y, dtype=np.float64)
         if self.loss == "poisson" and (y < 0).any():

@@ -75,7 +75,7 @@ class Architecture(NamedTuple):
                    _ACTIVATION_NAMES[type(acts[0])] if acts else None,
                    hidden_drops[0].p if hidden_drops else 0.0, input_dropout).normalized()
 
-    def build(self, n_outputs, dtype, rng):
+    def build(self, n_outputs, dtype, rng, init=None):
         """A new network: He initialisation for ReLU-like activations, Glorot otherwise.
 
         Parameters
@@ -84,12 +84,15 @@ class Architecture(NamedTuple):
         dtype : numpy.float32 or numpy.float64
         rng : numpy.random.Generator
             Draws the initial weights.
+        init : {'he', 'glorot'}, default=None
+            Force one initialisation (None: by the activation, as above).
 
         Returns
         -------
         skbpnet.nn.Sequential
         """
-        init = "he" if self.activation in _RELU_LIKE else "glorot"
+        if init is None:
+            init = "he" if self.activation in _RELU_LIKE else "glorot"
         sizes = [self.n_features, *self.hidden, n_outputs]
         layers = []
         if self.input_dropout > 0:

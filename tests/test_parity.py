@@ -378,3 +378,24 @@ def test_the_same_mistake_gives_the_same_key_phrase(what, call, phrase):
     for cls in pair:
         with pytest.raises(ValueError, match=re.escape(phrase)):
             call(cls(hidden_layer_sizes=(4,), max_iter=3, random_state=0), X, y)
+
+
+def test_poisson_networks_start_from_glorot_weights_as_mlpregressor():
+    # exp(scores) amplifies the spread of the first scores: both libraries start
+    # a Poisson network from Glorot-uniform weights, bound sqrt(6 / (fan_in + fan_out)).
+    import numpy as np
+
+    from skbpnet import BPNetRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 40))
+    y = rng.poisson(1.0, size=300).astype(float)
+    est = BPNetRegressor(loss="poisson", hidden_layer_sizes=(200,), max_iter=1,
+                         learning_rate_init=1e-12, random_state=0)
+    with pytest.warns(Warning):
+        est.fit(X, y)
+    w = est.coefs_[0]
+    glorot, he = np.sqrt(6 / (40 + 200)), np.sqrt(6 / 40)
+    assert np.abs(w).max() <= glorot * (1 + 1e-6)
+    assert np.abs(w).max() > 0.9 * glorot  # not smaller either
+    assert he > 2 * glorot
