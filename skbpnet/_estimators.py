@@ -28,13 +28,16 @@ _COMMON_PARAMETERS = """\
         scaling: ``alpha / 2 * ||W||^2`` divided by the batch's total weight.
     batch_size : int or 'auto', default='auto'
         Minibatch size; 'auto' is ``min(200, n_samples)``. Unused by lbfgs.
-    learning_rate : {{'constant', 'invscaling', 'adaptive', 'cosine'}}, default='constant'
+    learning_rate : {{'constant', 'invscaling', 'adaptive', 'cosine', 'cosine_restart'}}, default='constant'
         Learning-rate schedule, for 'sgd' and (unlike scikit-learn) 'adam'
         too. 'invscaling' sets ``learning_rate_init / (t + 1) ** power_t``
         after each epoch, ``t`` being the samples seen; 'adaptive' divides the
         rate by 5 whenever ``n_iter_no_change`` epochs bring no improvement of
         ``tol``; 'cosine' anneals to 0 over ``max_iter`` epochs, and
-        restarts when warm_start or partial_fit continues past them.
+        restarts when warm_start or partial_fit continues past them;
+        'cosine_restart' runs two cosine cycles in ``max_iter`` epochs, a
+        quarter of them from ``learning_rate_init`` and the rest from half of
+        it (:class:`skbpnet.nn.CosineRestartLR`).
     learning_rate_init : float, default=0.001
         Initial learning rate.
     power_t : float, default=0.5
