@@ -5,11 +5,8 @@ The files in ``tests/io/data/`` were written by skbpnet 0.1.0 with
 predicted for them.
 """
 
-import io
-import json
 import os
 import warnings
-import zipfile
 
 import joblib
 import numpy as np
@@ -17,8 +14,8 @@ import pytest
 
 import skbpnet
 from skbpnet import InconsistentSkbpnetVersionWarning, ModelFileError
-from skbpnet.io import archive
 from skbpnet.io.schema import FORMAT_VERSION
+from tests.io._archives import read_archive, write_archive
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 CLF = os.path.join(DATA, "classifier-0.1.0.skbpnet")
@@ -41,22 +38,8 @@ def load_old(path, how="safe"):
         return skbpnet.load(path)
 
 
-def read_archive(path):
-    with zipfile.ZipFile(path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    return json.loads(members.pop("metadata.json")), members
 
 
-def write_archive(path, meta, members):
-    """Write an archive with a recomputed checksum, as a forger could."""
-    arrays = {name[:-4]: np.load(io.BytesIO(data), allow_pickle=False)
-              for name, data in members.items()}
-    body = {k: v for k, v in meta.items() if k != "sha256"}
-    meta = {**body, "sha256": archive.checksum(body, arrays)}
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("metadata.json", json.dumps(meta))
-        for name, data in members.items():
-            zf.writestr(name, data)
 
 
 def test_the_fixtures_are_format_version_1_from_0_1_0():

@@ -31,6 +31,7 @@ from skbpnet import (
 )
 from skbpnet import _atomic
 from skbpnet.io import archive
+from tests.io._archives import read_archive, write_archive
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -372,24 +373,8 @@ def test_save_keeps_the_mode_of_a_replaced_file(tmp_path):
 
 
 # -- what the safe format refuses to load ------------------------------------------------
-def read_archive(path):
-    with zipfile.ZipFile(path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    meta = json.loads(members.pop("metadata.json"))
-    return meta, members
 
 
-def write_archive(path, meta, members, reseal=True):
-    """Write an archive, recomputing the checksum as a forger could."""
-    if reseal:
-        arrays = {name[:-4]: np.load(io.BytesIO(data), allow_pickle=False)
-                  for name, data in members.items()}
-        body = {k: v for k, v in meta.items() if k != "sha256"}
-        meta = {**body, "sha256": archive.checksum(body, arrays)}
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("metadata.json", json.dumps(meta))
-        for name, data in members.items():
-            zf.writestr(name, data)
 
 
 @pytest.fixture

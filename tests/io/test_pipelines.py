@@ -5,7 +5,6 @@ equal); anything off the allowlist must be refused when saving and when
 loading, forged files included, and the hostile-file limits must hold.
 """
 
-import io
 import json
 import warnings
 import zipfile
@@ -25,6 +24,7 @@ import skbpnet
 from skbpnet import BPNetClassifier, BPNetRegressor, ModelFileError
 from skbpnet.cli._tabular import build_pipeline
 from skbpnet.io import archive, codec, sklearn_objects
+from tests.io._archives import write_archive
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -276,16 +276,6 @@ def read(path):
     return meta, members
 
 
-def write_archive(path, meta, members):
-    """Write an archive, recomputing the checksum as a forger could."""
-    arrays = {name[:-4]: np.load(io.BytesIO(data), allow_pickle=False)
-              for name, data in members.items()}
-    body = {k: v for k, v in meta.items() if k != "sha256"}
-    meta = {**body, "sha256": archive.checksum(body, arrays)}
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("metadata.json", json.dumps(meta))
-        for name, data in members.items():
-            zf.writestr(name, data)
 
 
 def nodes(value, tag="$sklearn"):
