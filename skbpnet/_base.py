@@ -102,9 +102,10 @@ class _BaseBPNet(BaseEstimator):
 
     # -- fitted attributes: views of the network and the training history -------------
     def _fitted(self, name):
+        """The training history; an AttributeError before fit (so hasattr is False)."""
         if "_net" not in self.__dict__:
             raise AttributeError(f"{name} exists only after fit.")
-        return self.__dict__
+        return self._history
 
     def _linears(self):
         check_is_fitted(self, "_net")
@@ -153,41 +154,41 @@ class _BaseBPNet(BaseEstimator):
     @property
     def t_(self):
         """int: training samples seen over the model's life."""
-        return self._fitted("t_")["_history"].t
+        return self._fitted("t_").t
 
     @property
     def loss_curve_(self):
         """list of float: the training loss of every epoch (a copy)."""
-        return list(self._fitted("loss_curve_")["_history"].loss_curve)
+        return list(self._fitted("loss_curve_").loss_curve)
 
     @property
     def loss_(self):
         """float: the training loss of the last epoch."""
-        curve = self._fitted("loss_")["_history"].loss_curve
+        curve = self._fitted("loss_").loss_curve
         return curve[-1] if curve else math.nan
 
     @property
     def best_loss_(self):
         """float or None: the lowest training loss; None with early stopping."""
-        history = self._fitted("best_loss_")["_history"]
+        history = self._fitted("best_loss_")
         return None if history.validated else history.best_loss
 
     @property
     def validation_scores_(self):
         """list of float or None: held-out scores per epoch (early stopping only)."""
-        history = self._fitted("validation_scores_")["_history"]
+        history = self._fitted("validation_scores_")
         return list(history.validation_scores) if history.validated else None
 
     @property
     def validation_loss_curve_(self):
         """list of float or None: held-out losses per epoch (early stopping only)."""
-        history = self._fitted("validation_loss_curve_")["_history"]
+        history = self._fitted("validation_loss_curve_")
         return list(history.validation_loss_curve) if history.validated else None
 
     @property
     def best_validation_score_(self):
         """float or None: the best held-out score (early stopping only)."""
-        history = self._fitted("best_validation_score_")["_history"]
+        history = self._fitted("best_validation_score_")
         return history.best_validation_score if history.validated else None
 
     # -- fitting ----------------------------------------------------------------------
@@ -360,7 +361,8 @@ def _cast(X, dtype):
         return X
     values = X.data if sparse.issparse(X) else X
     limit = np.finfo(dtype).max
-    if values.size and np.abs(values).max() > limit:
+    # max and min: two passes without a temporary the size of X (abs would make one)
+    if values.size and (values.max() > limit or values.min() < -limit):
         raise ValueError(
             f"X holds values beyond the range of the model's dtype {np.dtype(dtype).name} "
             f"(largest magnitude {np.abs(values).max():.3g} > {limit:.3g}); they would "

@@ -85,7 +85,8 @@ def _start_loss(net, loss, X, y, sw, alpha, n=2048):
     if swb is not None and not swb.sum() > 0:
         return math.nan
     with np.errstate(all="ignore"):
-        value = type(loss)().forward(predict_scores(net, X[rows]), y[rows], swb)
+        fresh = type(loss).from_config(loss.get_config())  # keeps the training loss's cache
+        value = fresh.forward(predict_scores(net, X[rows]), y[rows], swb)
     sw_sum = X[rows].shape[0] if swb is None else float(swb.sum())
     return float(value) + l2_value(net, alpha, sw_sum)
 

@@ -1,9 +1,7 @@
 """What the training commands share: network options, fitting, saving, loading, plotting."""
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 import warnings
 
@@ -157,32 +155,15 @@ def make_estimator(args, kind="classifier"):
                random_state=args.seed, n_iter_no_change=args.epochs + 1)
 
 
-def _safe_format_refuses(obj):
-    """Whether :func:`skbpnet.save` refuses objects of this kind (a TypeError)."""
-    from .. import save
-
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            save(obj, os.path.join(folder, "probe.skbpnet"))
-        except TypeError:
-            return True
-        except Exception:  # not fitted, etc.: the kind itself is accepted
-            return False
-    return False
-
-
-def check_output_options(args, unfitted_model=None):
+def check_output_options(args):
     """Refuse, before any training, options that would fail after it.
 
-    ``--plot`` needs matplotlib; ``--format safe`` needs a model kind that
-    :func:`skbpnet.save` stores (``unfitted_model`` is probed when given).
+    ``--plot`` needs matplotlib.
 
     Parameters
     ----------
     args : argparse.Namespace
         Parsed options.
-    unfitted_model : object, default=None
-        The model the command will save, not yet fitted.
 
     Raises
     ------
@@ -201,11 +182,6 @@ def check_output_options(args, unfitted_model=None):
         except ImportError:
             fail('--plot needs matplotlib, which is not installed: pip install "skbpnet[plot]" '
                  "(or leave out --plot)")
-    if args.format == "safe" and unfitted_model is not None:
-        if _safe_format_refuses(unfitted_model):
-            fail(f"--format safe cannot store a {type(unfitted_model).__name__} (it stores "
-                 f"BPNet estimators and pipelines of them with scikit-learn's scalers, "
-                 f"encoders and imputers); use --format joblib")
 
 
 def fit_quietly(model, X, y, threads):

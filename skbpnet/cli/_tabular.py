@@ -236,7 +236,6 @@ def run(args, out):
     X, y, numeric, text, task, dropped = _split_columns(read_table(args.data), args)
     net = make_estimator(args, "classifier" if task == "classification" else "regressor")
     pipe = build_pipeline(numeric, text, net)
-    check_output_options(args, pipe)
     X_train, X_test, y_train, y_test = _holdout(X, y, task, args)
     classes = np.unique(np.asarray(y_train))
     label = "test acc" if task == "classification" else "test R2"

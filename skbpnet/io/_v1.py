@@ -8,10 +8,9 @@ are read, checked against each other, and dropped.
 
 from .. import nn
 from .._base import DERIVED_0_1, upgrade_history
-from .._network import Architecture
 from .codec import expect
 from .errors import ModelFileError
-from .schema import check_attribute_names, decode_params
+from .schema import architecture_from, check_attribute_names, decode_params
 
 __all__ = ["KEYS", "read_parts", "check_layers"]
 
@@ -44,23 +43,17 @@ def read_parts(cls, meta, decoder):
 
 
 def _architecture(attrs):
-    arch = attrs["_arch"]
+    """Version 1's ``_arch`` tuple, checked by version 2's architecture check."""
+    arch, n_outputs = attrs["_arch"], attrs["n_outputs_"]
     if not (isinstance(arch, tuple) and len(arch) == 5 and isinstance(arch[0], tuple)
-            and all(isinstance(h, int) and not isinstance(h, bool) and 0 < h <= 2**24
-                    for h in arch[0])
-            and isinstance(arch[1], str) and arch[1] in nn.ACTIVATIONS
-            and isinstance(arch[2], float) and 0.0 <= arch[2] < 1.0
-            and isinstance(arch[3], int) and 0 < arch[3] <= 2**24
-            and isinstance(arch[4], float) and 0.0 <= arch[4] < 1.0):
+            and isinstance(arch[1], str) and arch[1] in nn.ACTIVATIONS):
         raise ModelFileError(f"attributes._arch {arch!r} is not a valid architecture.")
-    n_outputs = attrs["n_outputs_"]
-    if not (isinstance(n_outputs, int) and 0 < n_outputs <= 2**24):
-        raise ModelFileError(f"attributes.n_outputs_ {n_outputs!r} is not valid.")
     hidden, activation, dropout, n_features, input_dropout = arch
     if attrs.get("n_features_in_") != n_features:
         raise ModelFileError("n_features_in_ or n_outputs_ does not match the network.")
-    return Architecture(n_features, hidden, activation, dropout, input_dropout).normalized(), \
-        n_outputs
+    spec = {"hidden": list(hidden), "activation": activation if hidden else None,
+            "dropout": dropout, "input_dropout": input_dropout, "n_outputs": n_outputs}
+    return architecture_from({"architecture": spec}, n_features)
 
 
 def check_layers(meta, net):

@@ -20,7 +20,7 @@ from .._estimators import BPNetClassifier, BPNetRegressor
 from .._network import Architecture
 from .._params import validate_params
 from .._solvers import TrainingHistory
-from .codec import Decoder, Encoder, expect, native
+from .codec import Encoder, expect, native
 from .errors import ModelFileError, Unstorable
 
 __all__ = ["FORMAT_VERSION", "dump", "build_parts", "decode_params", "assemble"]
@@ -30,8 +30,8 @@ ESTIMATORS = {"BPNetClassifier": BPNetClassifier, "BPNetRegressor": BPNetRegress
 OPTIMIZERS = {"SGD": nn.SGD, "Adam": nn.Adam}
 SCHEDULES = {cls.__name__: cls for cls in nn.SCHEDULES.values()}
 # Left out on purpose: scikit-learn's pickling marker, which unpickling may leave behind.
-_IGNORED = ("_sklearn_version",)
-_MAX_UNITS = 2**24  # no layer of a real model is wider (validated before allocating)
+IGNORED = ("_sklearn_version",)
+MAX_UNITS = 2**24  # no layer of a real model is wider (validated before allocating)
 
 
 # -- saving ------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def _check_storable(estimator):
 
 def _check_attributes(cls, state, params):
     known = set(params) | set(cls._FITTED_OBJECTS) | set(cls._FITTED_VALUES)
-    unknown = set(state) - known - set(cls._FITTED_OPTIONAL) - set(_IGNORED)
+    unknown = set(state) - known - set(cls._FITTED_OPTIONAL) - set(IGNORED)
     missing = set(cls._FITTED_OBJECTS) | set(cls._FITTED_VALUES)
     missing -= set(state)
     if "_metadata_request" in unknown:
@@ -212,7 +212,7 @@ def check_values(cls, attrs):
     checks = {"_skbpnet_version": isinstance(attrs["_skbpnet_version"], str),
               "_dropout_seed": _is_int(attrs["_dropout_seed"], 0, 2**31),
               "n_iter_": _is_int(attrs["n_iter_"], 0, 2**63),
-              "n_features_in_": _is_int(attrs["n_features_in_"], 1, _MAX_UNITS + 1)}
+              "n_features_in_": _is_int(attrs["n_features_in_"], 1, MAX_UNITS + 1)}
     names = attrs.get("feature_names_in_")
     if names is not None:
         checks["feature_names_in_"] = (isinstance(names, np.ndarray) and names.ndim == 1
@@ -256,7 +256,7 @@ def architecture_from(meta, n_features):
     spec = expect(meta.get("architecture"), dict, "net.architecture")
     hidden, n_outputs = spec.get("hidden"), spec.get("n_outputs")
     sizes = [n_features, n_outputs, *(hidden if isinstance(hidden, list) else [None])]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= _MAX_UNITS
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_UNITS
                for v in sizes):
         raise ModelFileError(f"net.architecture has invalid sizes: {spec!r}.")
     activation = spec.get("activation")

@@ -27,7 +27,7 @@ from ._build import build_estimator
 from .archive import MAX_MEMBERS
 from .codec import MAX_DEPTH, Decoder, Encoder, expect
 from .errors import ModelFileError, Unstorable
-from .schema import ESTIMATORS, array_table, decode_params, dump_body, writer_versions
+from .schema import IGNORED, ESTIMATORS, array_table, decode_params, dump_body, writer_versions
 
 __all__ = ["ALLOWED", "ObjectEncoder", "ObjectDecoder", "is_allowed", "dump_tree", "load_tree"]
 
@@ -44,7 +44,6 @@ PASSTHROUGH = "PassthroughTransformer"
 _PASSTHROUGH_PARAMS = {"accept_sparse": True, "check_inverse": False,
                        "feature_names_out": "one-to-one", "func": None, "inv_kw_args": None,
                        "inverse_func": None, "kw_args": None, "validate": False}
-_IGNORED = ("_sklearn_version",)  # scikit-learn's pickling marker
 _NAMED_LISTS = ("steps", "transformers", "transformers_")  # [(name, estimator, ...), ...]
 _BPNET_KEYS = {"params", "attributes", "history", "net", "optimizer", "schedule", "rng"}
 MAX_OBJECTS_DEEP = 16  # estimators inside estimators
@@ -121,7 +120,7 @@ class ObjectEncoder(Encoder):
 
     def _sklearn(self, obj, where):
         params = obj.get_params(deep=False)
-        state = {k: v for k, v in vars(obj).items() if k not in params and k not in _IGNORED}
+        state = {k: v for k, v in vars(obj).items() if k not in params and k not in IGNORED}
         if "_metadata_request" in state:
             raise Unstorable(f"{where} carries metadata routing requests, which the safe "
                              f"format does not store")
