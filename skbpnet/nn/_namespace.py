@@ -1,0 +1,118 @@
+"""Array namespaces: NumPy's in-place fast path, or the array API standard.
+
+Every module of the core computes in the namespace of the arrays it is given.
+NumPy arrays (and SciPy sparse matrices) take the hand-tuned path: ``out=``
+arguments, in-place operators, reused buffers and BLAS. Arrays of any other
+library that implements the `array API standard
+<https://data-apis.org/array-api/>`_ (PyTorch, CuPy, array_api_strict) take a
+plain functional path written with the standard's functions and operators,
+through ``array_api_compat`` (the copy vendored in scikit-learn, so no new
+dependency). The two paths compute the same mathematics and the tests compare
+them to rounding.
+
+The generic path needs arrays that can be changed in place, with basic
+slicing and reshaping returning views (true of PyTorch, CuPy and
+array_api_strict): the parameters of a network are views into one flat
+vector, as they are with NumPy.
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = ["get_namespace", "is_numpy", "device_of", "to_numpy", "asarray_on"]
+
+
+def _compat():
+    try:
+        from sklearn.externals import array_api_compat
+    except ImportError:  # pragma: no cover - scikit-learn < 1.6 does not vendor it
+        import array_api_compat
+    return array_api_compat
+
+
+def _is_host(a):
+    return (a is None or isinstance(a, (np.ndarray, np.generic, numbers.Number))
+            or hasattr(a, "tocsr"))  # scipy sparse
+
+
+def get_namespace(*arrays):
+    """The namespace to compute ``arrays`` in: ``numpy`` itself, or an array API namespace.
+
+    Parameters
+    ----------
+    *arrays : array objects, scalars or None
+        NumPy arrays, SciPy sparse matrices, scalars and None count as NumPy.
+
+    Returns
+    -------
+    module
+        ``numpy`` when every array is a NumPy array (the fast path); otherwise
+        the array API namespace that ``array_api_compat`` gives for them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn._namespace import get_namespace
+    >>> get_namespace(np.ones(2), None) is np
+    True
+    """
+    others = [a for a in arrays if not _is_host(a)]
+    if not others:
+        return np
+    return _compat().array_namespace(*others)
+
+
+def is_numpy(xp):
+    """True for the NumPy fast path (the module ``numpy`` or a compat wrapper of it)."""
+    return xp is np or getattr(xp, "__name__", "").endswith("numpy")
+
+
+def device_of(a):
+    """The device of an array (``'cpu'`` for NumPy arrays)."""
+    if _is_host(a):
+        return "cpu"
+    return _compat().device(a)
+
+
+def to_numpy(a):
+    """A NumPy copy (or the array itself) of an array of any namespace and device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn._namespace import to_numpy
+    >>> to_numpy(np.arange(3))
+    array([0, 1, 2])
+    """
+    if a is None or isinstance(a, np.ndarray) or hasattr(a, "tocsr"):
+        return a
+    module = type(a).__module__.split(".")[0]
+    if module == "torch":
+        return a.detach().cpu().numpy()
+    if module == "cupy":
+        return a.get()
+    try:
+        return np.from_dlpack(a)
+    except (TypeError, RuntimeError, BufferError, AttributeError):
+        xp = get_namespace(a)
+        return np.asarray(xp.asarray(a, device=xp.__array_namespace_info__().default_device()))
+
+
+def asarray_on(a, xp, device, dtype=None):
+    """``a`` (NumPy or any namespace) as an array of namespace ``xp`` on ``device``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn._namespace import asarray_on
+    >>> asarray_on([1.0, 2.0], np, "cpu")
+    array([1., 2.])
+    """
+    if is_numpy(xp):
+        return np.asarray(to_numpy(a), dtype=dtype)
+    if not _is_host(a) and get_namespace(a) is not xp:
+        a = to_numpy(a)
+    if isinstance(a, np.ndarray) and not a.flags.writeable:
+        a = a.copy()
+    return xp.asarray(a, dtype=dtype, device=device)
