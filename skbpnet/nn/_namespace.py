@@ -87,6 +87,8 @@ def to_numpy(a):
     """
     if a is None or isinstance(a, np.ndarray) or hasattr(a, "tocsr"):
         return a
+    if not (hasattr(a, "__array_namespace__") or hasattr(a, "__dlpack__")):
+        return np.asarray(a)  # lists, scalars
     module = type(a).__module__.split(".")[0]
     if module == "torch":
         return a.detach().cpu().numpy()

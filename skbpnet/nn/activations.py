@@ -6,12 +6,18 @@ With ``inplace=True`` an activation overwrites its input in ``forward`` and the
 upstream gradient in ``backward``, saving a buffer and a pass over memory;
 :class:`~skbpnet.nn.Sequential` switches this on where the input is a buffer
 that only the network holds (the output of a :class:`~skbpnet.nn.Linear`).
+
+That is the NumPy path (``_forward_np``, ``_backward_np``). Arrays of any
+other array API namespace (PyTorch, CuPy) take the functional path: ``_f``
+computes ``f(X)`` and ``_df`` the gradient from ``X`` and ``Y = f(X)``, as
+plain expressions, without buffers; the tests compare the two.
 """
 
 import math
 
 import numpy as np
 
+from ._namespace import get_namespace
 from .base import Module
 
 __all__ = ["Activation", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Identity", "GELU", "ACTIVATIONS"]
@@ -53,16 +59,40 @@ class Activation(Module):
             config["negative_slope"] = self.negative_slope
         return config
 
+    def forward(self, X):
+        if isinstance(X, np.ndarray):
+            return self._forward_np(X)
+        Y = self._f(get_namespace(X), X)
+        self._cache = (X, Y)
+        return Y
+
+    def backward(self, dY):
+        if isinstance(dY, np.ndarray):
+            return self._backward_np(dY)
+        X, Y = self._cache
+        return self._df(get_namespace(dY), dY, X, Y)
+
     def infer(self, X, *, inplace=False):
         """Return ``f(X)`` without caching anything (prediction path, thread-safe).
 
-        With ``inplace=True`` the result is written into ``X``.
+        With ``inplace=True`` the result is written into ``X`` (NumPy only).
         """
+        if not isinstance(X, np.ndarray):
+            return self._f(get_namespace(X), X)
         out = X if inplace else np.empty_like(X)
         self._fn(X, out)
         return out
 
     def _fn(self, X, out):
+        """NumPy: write ``f(X)`` into ``out``."""
+        raise NotImplementedError
+
+    def _f(self, xp, X):
+        """Array API: ``f(X)`` as a new array."""
+        raise NotImplementedError
+
+    def _df(self, xp, dY, X, Y):
+        """Array API: ``dY * f'(X)``, given ``X`` and ``Y = f(X)``."""
         raise NotImplementedError
 
     def _out_for(self, X, name="_out"):
@@ -92,6 +122,12 @@ class Identity(Activation):
     def backward(self, dY):
         return dY
 
+    def _f(self, xp, X):
+        return X
+
+    def _df(self, xp, dY, X, Y):
+        return dY
+
 
 class ReLU(Activation):
     """Rectified linear unit: ``f(x) = max(x, 0)``; ``f'(x) = 1 if x > 0 else 0``.
@@ -110,16 +146,22 @@ class ReLU(Activation):
     def _fn(self, X, out):
         np.maximum(X, 0, out=out)
 
-    def forward(self, X):
+    def _forward_np(self, X):
         out = self._out_for(X)
         self._fn(X, out)
         self._cache = out  # out > 0 exactly where X > 0
         return out
 
-    def backward(self, dY):
+    def _backward_np(self, dY):
         dX = self._out_for(dY, "_dX")
         np.multiply(dY, self._cache > 0, out=dX)
         return dX
+
+    def _f(self, xp, X):
+        return xp.clip(X, min=0.0)  # max(x, 0); NaN stays NaN, as with np.maximum
+
+    def _df(self, xp, dY, X, Y):
+        return xp.where(Y > 0, dY, xp.zeros_like(dY))
 
 
 class LeakyReLU(Activation):
@@ -152,17 +194,23 @@ class LeakyReLU(Activation):
         # max(x, slope * x) equals x for x > 0 and slope * x otherwise
         np.maximum(X, self.negative_slope * X, out=out)
 
-    def forward(self, X):
+    def _forward_np(self, X):
         out = self._out_for(X)
         self._fn(X, out)
         self._cache = out  # sign of out equals sign of x
         return out
 
-    def backward(self, dY):
+    def _backward_np(self, dY):
         dX = self._out_for(dY, "_dX")
         scale = np.where(self._cache > 0, 1.0, self.negative_slope).astype(dY.dtype, copy=False)
         np.multiply(dY, scale, out=dX)
         return dX
+
+    def _f(self, xp, X):
+        return xp.maximum(X, self.negative_slope * X)
+
+    def _df(self, xp, dY, X, Y):
+        return xp.where(Y > 0, dY, dY * self.negative_slope)
 
 
 class Tanh(Activation):
@@ -181,13 +229,13 @@ class Tanh(Activation):
     def _fn(self, X, out):
         np.tanh(X, out=out)
 
-    def forward(self, X):
+    def _forward_np(self, X):
         out = self._out_for(X)
         self._fn(X, out)
         self._cache = out
         return out
 
-    def backward(self, dY):
+    def _backward_np(self, dY):
         Y = self._cache
         dX = self._out_for(dY, "_dX")
         # dY * (1 - Y^2) = dY - dY * Y * Y
@@ -195,6 +243,12 @@ class Tanh(Activation):
         tmp *= Y
         np.subtract(dY, tmp, out=dX)
         return dX
+
+    def _f(self, xp, X):
+        return xp.tanh(X)
+
+    def _df(self, xp, dY, X, Y):
+        return dY - dY * Y * Y
 
 
 class Sigmoid(Activation):
@@ -213,19 +267,25 @@ class Sigmoid(Activation):
     def _fn(self, X, out):
         sigmoid(X, out=out)
 
-    def forward(self, X):
+    def _forward_np(self, X):
         out = self._out_for(X)
         self._fn(X, out)
         self._cache = out
         return out
 
-    def backward(self, dY):
+    def _backward_np(self, dY):
         Y = self._cache
         dX = self._out_for(dY, "_dX")
         tmp = 1.0 - Y
         tmp *= Y
         np.multiply(dY, tmp, out=dX)
         return dX
+
+    def _f(self, xp, X):
+        return sigmoid(X)
+
+    def _df(self, xp, dY, X, Y):
+        return dY * ((1.0 - Y) * Y)
 
 
 class GELU(Activation):
@@ -265,6 +325,8 @@ class GELU(Activation):
         out *= X
 
     def infer(self, X, *, inplace=False):
+        if not isinstance(X, np.ndarray):
+            return self._f(get_namespace(X), X)
         out = np.empty_like(X)
         self._fn(X, out)
         if inplace:
@@ -272,14 +334,14 @@ class GELU(Activation):
             return X
         return out
 
-    def forward(self, X):
+    def _forward_np(self, X):
         t = self._tanh_u(X)
         self._cache = (X, t)
         out = self._buffer("_out", X.shape, X.dtype)
         self._fn(X, out, t)
         return out
 
-    def backward(self, dY):
+    def _backward_np(self, dY):
         X, t = self._cache
         # s(x) + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
         du = X * X
@@ -293,6 +355,15 @@ class GELU(Activation):
         dX = self._buffer("_dX", dY.shape, dY.dtype)
         np.multiply(dY, du, out=dX)
         return dX
+
+    def _f(self, xp, X):
+        t = xp.tanh((X * X * 0.044715 + 1.0) * X * self._C)
+        return (t + 1.0) * 0.5 * X
+
+    def _df(self, xp, dY, X, Y):
+        t = xp.tanh((X * X * 0.044715 + 1.0) * X * self._C)
+        du = (X * X * (3 * 0.044715 * self._C) + self._C) * (1.0 - t * t) * X * 0.5
+        return dY * (du + 0.5 * (1.0 + t))
 
 
 def sigmoid(X, out=None):
@@ -317,6 +388,14 @@ def sigmoid(X, out=None):
     >>> sigmoid(np.array([0.0]))
     array([0.5])
     """
+    if not isinstance(X, np.ndarray):  # array API namespace: the same, functionally
+        xp = get_namespace(X)
+        e = xp.exp(-xp.abs(X))
+        value = xp.where(X >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        if out is None:
+            return value
+        out[...] = value
+        return out
     if out is None:
         out = np.empty_like(X)
     # exp(-|x|) never overflows; then pick the right branch by sign.

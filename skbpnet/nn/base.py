@@ -10,6 +10,8 @@ parameter ends up holding its gradient.
 
 import numpy as np
 
+from ._namespace import asarray_on, device_of, get_namespace
+
 __all__ = ["Module"]
 
 
@@ -78,7 +80,8 @@ class Module:
         mode = self.training
         self.train(False)
         try:
-            return np.array(self.forward(X), copy=True)
+            out = self.forward(X)
+            return _copy(out)
         finally:
             self.train(mode)
 
@@ -138,7 +141,7 @@ class Module:
     def zero_grad(self):
         """Set every gradient to zero."""
         for g in self.grads:
-            g.fill(0)
+            g[...] = 0
 
     def train(self, mode=True):
         """Switch training mode on (or off with ``mode=False``); returns self."""
@@ -150,16 +153,24 @@ class Module:
         return self.train(False)
 
     def get_state(self):
-        """Return a dict of copies of the parameter arrays, by name."""
-        return {name: np.array(p, copy=True) for name, p in zip(self._param_names, self.params)}
+        """Return a dict of copies of the parameter arrays (in their namespace), by name."""
+        return {name: _copy(p) for name, p in zip(self._param_names, self.params)}
 
     def set_state(self, state):
         """Copy parameter values from a dict made by :meth:`get_state`.
 
         Values are copied into the existing arrays, which keeps them valid as
-        views into a container's flat buffer. Shapes must match.
+        views into a container's flat buffer. Shapes must match. Values of
+        another namespace or device are moved to the parameters' own.
         """
         for name, p in zip(self._param_names, self.params):
+            if not isinstance(p, np.ndarray):  # array API namespace: move, then copy in
+                value = asarray_on(state[name], get_namespace(p), device_of(p), dtype=p.dtype)
+                if tuple(value.shape) != tuple(p.shape):
+                    raise ValueError(f"{type(self).__name__}.{name} has shape {tuple(p.shape)}; "
+                                     f"the state holds shape {tuple(value.shape)}.")
+                p[...] = value
+                continue
             value = np.asarray(state[name])
             if value.shape != p.shape:
                 raise ValueError(
@@ -189,7 +200,15 @@ class Module:
     def __setstate__(self, state):
         self.__dict__.update(state)
         for name in self._param_names:
-            setattr(self, "grad_" + name, np.zeros_like(getattr(self, name)))
+            value = getattr(self, name)
+            setattr(self, "grad_" + name, get_namespace(value).zeros_like(value))
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+def _copy(a):
+    """A copy of an array, in its own namespace and on its own device."""
+    if isinstance(a, np.ndarray):
+        return np.array(a, copy=True)
+    return get_namespace(a).asarray(a, copy=True)

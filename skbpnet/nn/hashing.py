@@ -16,7 +16,10 @@ independent and uniform.
 
 import numpy as np
 
-__all__ = ["splitmix64", "keyed_uniform_bits", "row_hashes", "dropout_salt"]
+from ._namespace import asarray_on, device_of, get_namespace
+
+__all__ = ["splitmix64", "keyed_uniform_bits", "keyed_keep", "as_signed", "row_hashes",
+           "dropout_salt"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _ROW_KEY_SEED = 0x5B9  # seeds the per-column multipliers of row_hashes
@@ -79,6 +82,72 @@ def keyed_uniform_bits(keys, n_cols):
     """
     cols = (np.arange(1, n_cols + 1, dtype=np.uint64) * _GOLDEN)[None, :]
     return _mix64(keys.astype(np.uint64, copy=False)[:, None] + cols)
+
+
+def keep_threshold(p):
+    """The uint64 threshold of keyed dropout: keep where the bits are >= it."""
+    return int(p * 2.0**64)
+
+
+def as_signed(value):
+    """A uint64 value (int or NumPy scalar) as the int64 with the same bits.
+
+    Examples
+    --------
+    >>> from skbpnet.nn.hashing import as_signed
+    >>> as_signed(2**64 - 1), as_signed(5)
+    (-1, 5)
+    """
+    value = int(value)
+    return value - 2**64 if value >= 2**63 else value
+
+
+def keyed_keep(keys, n_cols, p):
+    """Which entries keyed dropout keeps: ``keyed_uniform_bits(keys, n_cols) >= p * 2^64``.
+
+    For NumPy, ``keys`` are uint64. In any other array API namespace they are
+    int64 with the uint64 keys' bits (``hashes.view(np.int64)``), because
+    PyTorch has no full uint64 arithmetic: splitmix64 then runs in int64,
+    whose multiplication wraps like uint64's, with logical right shifts made
+    from arithmetic ones by masking, and the unsigned comparison made signed
+    by flipping the top bit of both sides. The masks are equal bit for bit.
+
+    Parameters
+    ----------
+    keys : array of shape (n_rows,)
+        uint64 (NumPy) or int64 (other namespaces) row keys.
+    n_cols : int
+    p : float
+        Dropout probability.
+
+    Returns
+    -------
+    array of bool of shape (n_rows, n_cols), in the keys' namespace and device
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn.hashing import keyed_keep
+    >>> keys = np.array([1, 2, 3], dtype=np.uint64)
+    >>> keyed_keep(keys, 4, 0.5).shape
+    (3, 4)
+    """
+    if isinstance(keys, np.ndarray) and keys.dtype == np.uint64:
+        return keyed_uniform_bits(keys, n_cols) >= np.uint64(keep_threshold(p))
+    xp = get_namespace(keys)
+    cols = (np.arange(1, n_cols + 1, dtype=np.uint64) * _GOLDEN).view(np.int64)
+    z = xp.reshape(keys, (-1, 1)) + xp.reshape(asarray_on(cols, xp, device_of(keys)), (1, -1))
+    for shift, multiplier in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        z = z ^ _logical_shift(z, shift)
+        z = z * as_signed(multiplier)
+    z = z ^ _logical_shift(z, 31)
+    # unsigned a >= t  <=>  signed (a ^ 2^63) >= t - 2^63
+    return (z ^ -(2**63)) >= keep_threshold(p) - 2**63
+
+
+def _logical_shift(z, k):
+    """Right shift of int64 values as if they were uint64 (zeros shifted in)."""
+    return (z >> k) & ((1 << (64 - k)) - 1)
 
 
 def dropout_salt(seed, epoch, layer):

@@ -3,7 +3,8 @@
 import numpy as np
 
 from .base import Module
-from .hashing import keyed_uniform_bits, splitmix64  # noqa: F401 (re-exported)
+from ._namespace import asarray_on, device_of, get_namespace
+from .hashing import keyed_keep, keyed_uniform_bits, splitmix64  # noqa: F401 (re-exported)
 from .init import as_generator, initialize
 
 __all__ = ["Linear", "Dropout"]
@@ -47,6 +48,11 @@ class Linear(Module):
     seed article instead copied every batch to append a column of ones.
     Sparse ``X`` (anything with a ``@`` operator, such as scipy's CSR) works
     without being densified.
+
+    NumPy parameters take the fast path: products written into reused
+    buffers. Parameters of another array API namespace (after
+    ``Sequential.to_namespace``: PyTorch, CuPy) compute the same three
+    products as plain expressions in that namespace.
 
     Examples
     --------
@@ -96,6 +102,8 @@ class Linear(Module):
 
     def forward(self, X):
         self._X = X
+        if not isinstance(self.weight, np.ndarray):  # array API namespace
+            return X @ self.weight + self.bias
         out = self._buffer("_out", (X.shape[0], self.n_out), self.weight.dtype)
         if isinstance(X, np.ndarray):
             np.matmul(X, self.weight, out=out)
@@ -112,6 +120,11 @@ class Linear(Module):
 
     def backward(self, dY):
         X = self._X
+        if not isinstance(self.weight, np.ndarray):  # array API namespace
+            xp = get_namespace(dY)
+            self.grad_weight[...] = X.T @ dY
+            self.grad_bias[...] = xp.sum(dY, axis=0)
+            return dY @ self.weight.T if self.compute_input_grad else None
         if isinstance(X, np.ndarray):
             np.matmul(X.T, dY, out=self.grad_weight)
         else:
@@ -195,12 +208,15 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self._mask = None
             return X
+        if not isinstance(X, np.ndarray) and not hasattr(X, "tocsr"):
+            self._mask = self._mask_xp(X, row_keys)
+            return X * self._mask
         if not isinstance(X, np.ndarray):
             X = X.toarray()  # a sparse batch: dropout needs its dense form
         dtype = X.dtype
         mask = self._mask = self._buffer("_maskbuf", X.shape, dtype)
         if row_keys is not None:
-            keep = keyed_uniform_bits(row_keys, X.shape[1]) >= np.uint64(int(self.p * 2.0**64))
+            keep = keyed_keep(row_keys, X.shape[1], self.p)
             np.copyto(mask, keep, casting="unsafe")
         else:
             noise = self._buffer("_noise", X.shape, dtype)
@@ -212,6 +228,20 @@ class Dropout(Module):
         np.multiply(X, mask, out=out)
         return out
 
+    def _mask_xp(self, X, row_keys):
+        """The mask in X's array API namespace and on its device.
+
+        Keyed masks are computed there (``row_keys``: int64 on X's device,
+        the uint64 keys' bits), equal bit for bit to the NumPy ones; a mask
+        drawn from ``rng`` is drawn on the host and moved.
+        """
+        xp, device = get_namespace(X), device_of(X)
+        if row_keys is not None:
+            keep = keyed_keep(row_keys, X.shape[1], self.p)
+        else:
+            keep = asarray_on(self.rng.random(tuple(X.shape)) >= self.p, xp, device)
+        return xp.astype(keep, X.dtype) * (1.0 / (1.0 - self.p))
+
     def infer(self, X):
         """Identity: dropout is off at prediction time."""
         return X
@@ -219,6 +249,8 @@ class Dropout(Module):
     def backward(self, dY):
         if self._mask is None:
             return dY
+        if not isinstance(dY, np.ndarray):
+            return dY * self._mask
         dX = self._buffer("_dX", dY.shape, dY.dtype)
         np.multiply(dY, self._mask, out=dX)
         return dX

@@ -8,10 +8,16 @@ returns ``L`` and caches ``dL/dscores``; ``backward`` returns it.
 The two cross-entropies take raw scores (logits), not probabilities: fusing the
 output activation with the loss gives the simple gradient ``p - y`` and avoids
 the overflow and ``log(0)`` of computing them apart.
+
+Scores that are NumPy arrays take the NumPy code of each loss; scores of any
+other array API namespace (PyTorch, CuPy) take :meth:`Loss.forward_xp`, the
+same formulas in that namespace and on the scores' device (targets and
+weights are moved there). The value is a Python float either way.
 """
 
 import numpy as np
 
+from ._namespace import asarray_on, device_of, get_namespace
 from .activations import sigmoid
 
 __all__ = [
@@ -86,6 +92,33 @@ class Loss:
             raise ValueError("sample_weight must have a positive sum.")
         return w / total
 
+    def forward_xp(self, scores, y, sample_weight=None):
+        """:meth:`forward` for scores of an array API namespace other than NumPy."""
+        xp, device = get_namespace(scores), device_of(scores)
+        factor = 1.0 / scores.shape[0]
+        if sample_weight is not None:
+            w = xp.reshape(asarray_on(sample_weight, xp, device, dtype=scores.dtype), (-1, 1))
+            if w.shape[0] != scores.shape[0]:
+                raise ValueError(f"sample_weight has {w.shape[0]} entries for "
+                                 f"{scores.shape[0]} samples.")
+            total = xp.sum(w)
+            if not float(total) > 0:
+                raise ValueError("sample_weight must have a positive sum.")
+            factor = w / total
+        per_sample, grad = self._xp(xp, scores, y, device)
+        self._grad = grad * factor
+        if isinstance(factor, float):
+            return float(xp.mean(per_sample))
+        return float(xp.sum(per_sample * xp.reshape(factor, (-1,))))
+
+    def _xp(self, xp, scores, y, device):
+        """Array API: (loss per sample, unweighted gradient per sample)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _targets_xp(xp, y, scores, device):
+        return xp.reshape(asarray_on(y, xp, device, dtype=scores.dtype), tuple(scores.shape))
+
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k != "_grad"}
 
@@ -112,11 +145,17 @@ class MSELoss(Loss):
     """
 
     def forward(self, scores, y, sample_weight=None):
+        if not isinstance(scores, np.ndarray):
+            return self.forward_xp(scores, y, sample_weight)
         y = np.asarray(y, dtype=scores.dtype).reshape(scores.shape)  # float64 targets must not upcast
         diff = scores - y
         factor = self._weights(scores.shape[0], sample_weight, scores.dtype)
         self._grad = diff * factor
         return 0.5 * float(np.vdot(diff, self._grad))
+
+    def _xp(self, xp, scores, y, device):
+        diff = scores - self._targets_xp(xp, y, scores, device)
+        return 0.5 * xp.sum(diff * diff, axis=1), diff
 
 
 class PoissonLoss(Loss):
@@ -142,7 +181,17 @@ class PoissonLoss(Loss):
     array([[1.]])
     """
 
+    def _xp(self, xp, scores, y, device):
+        y = self._targets_xp(xp, y, scores, device)
+        p = xp.exp(scores)
+        positive = y > 0
+        y_log_y = xp.where(positive, y * xp.log(xp.where(positive, y, xp.ones_like(y))),
+                           xp.zeros_like(y))
+        return xp.sum(y_log_y - y * scores - y + p, axis=1), p - y
+
     def forward(self, scores, y, sample_weight=None):
+        if not isinstance(scores, np.ndarray):
+            return self.forward_xp(scores, y, sample_weight)
         y = np.asarray(y, dtype=scores.dtype).reshape(scores.shape)
         p = np.exp(scores)
         positive = y > 0
@@ -180,6 +229,10 @@ def softmax(scores, out=None):
     >>> softmax(np.array([[1e4, 1e4]]))
     array([[0.5, 0.5]])
     """
+    if not isinstance(scores, np.ndarray):  # array API namespace
+        xp = get_namespace(scores)
+        e = xp.exp(scores - xp.max(scores, axis=1, keepdims=True))
+        return e / xp.sum(e, axis=1, keepdims=True)
     out = np.subtract(scores, scores.max(axis=1, keepdims=True), out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=1, keepdims=True)
@@ -212,7 +265,24 @@ class SoftmaxCrossEntropyLoss(Loss):
     20000.0
     """
 
+    def _xp(self, xp, scores, y, device):
+        shifted = scores - xp.max(scores, axis=1, keepdims=True)
+        p = xp.exp(shifted)
+        sums = xp.sum(p, axis=1, keepdims=True)
+        log_norm = xp.reshape(xp.log(sums), (-1,))
+        if len(y.shape) == 1:  # class indices: a one-hot matrix
+            classes = xp.arange(scores.shape[1], device=device)
+            y = xp.reshape(asarray_on(y, xp, device, dtype=classes.dtype), (-1, 1))
+            target = xp.astype(y == xp.reshape(classes, (1, -1)), scores.dtype)
+            per_sample = log_norm - xp.sum(shifted * target, axis=1)
+        else:
+            target = self._targets_xp(xp, y, scores, device)
+            per_sample = log_norm * xp.sum(target, axis=1) - xp.sum(shifted * target, axis=1)
+        return per_sample, p / sums - target
+
     def forward(self, scores, y, sample_weight=None):
+        if not isinstance(scores, np.ndarray):
+            return self.forward_xp(scores, y, sample_weight)
         n = scores.shape[0]
         shifted = scores - scores.max(axis=1, keepdims=True)
         p = np.exp(shifted)
@@ -255,7 +325,14 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
     array([[-0.5]])
     """
 
+    def _xp(self, xp, scores, y, device):
+        y = self._targets_xp(xp, y, scores, device)
+        softplus = xp.clip(scores, min=0.0) + xp.log1p(xp.exp(-xp.abs(scores)))
+        return xp.sum(softplus - y * scores, axis=1), sigmoid(scores) - y
+
     def forward(self, scores, y, sample_weight=None):
+        if not isinstance(scores, np.ndarray):
+            return self.forward_xp(scores, y, sample_weight)
         y = np.asarray(y, dtype=scores.dtype).reshape(scores.shape)
         softplus = np.maximum(scores, 0) + np.log1p(np.exp(-np.abs(scores)))
         per_sample = (softplus - y * scores).sum(axis=1)

@@ -9,12 +9,19 @@ passes over two arrays (weights, then biases).
 
 Every step can add an L2 penalty ``l2 * w`` to the gradient, given per array:
 a penalty on weights but not on biases is ``l2=[alpha, 0.0]``.
+
+NumPy arrays are updated by BLAS (``_update_blas``) or by the NumPy reference
+(``_update_numpy``); arrays of any other array API namespace (PyTorch, CuPy)
+by ``_update_xp``, the same formula with in-place operators. The tests check
+that the three agree.
 """
 
 import math
 import numbers
 
 import numpy as np
+
+from ._namespace import get_namespace
 
 try:  # BLAS level 1 (axpy, scal) fuses passes; the core still needs only NumPy
     from scipy.linalg import blas as _blas
@@ -98,21 +105,31 @@ class Optimizer:
             The trainer turns it off where SciPy's BLAS would run several
             threads beside NumPy's.
         """
+        xp = get_namespace(*params)
         if self.state is None:
-            self.state = [[np.zeros_like(p) for p in params] for _ in range(self._n_slots)]
-        if getattr(self, "_scratch", None) is None:
-            self._scratch = [np.empty_like(p) for p in params]
+            self.state = [[xp.zeros_like(p) for p in params] for _ in range(self._n_slots)]
         if isinstance(l2, numbers.Real):
             l2 = [l2] * len(params)
         self.n_steps += 1
-        self._update(params, grads, l2, self.fused if fused is None else fused)
+        if xp is not np:
+            for arrays in zip(params, grads, *self.state, l2):
+                self._update_xp(*arrays)
+        else:
+            if getattr(self, "_scratch", None) is None:
+                self._scratch = [np.empty_like(p) for p in params]
+            self._update(params, grads, l2, self.fused if fused is None else fused)
         if self.n_steps % self._FLUSH_EVERY == 0:
             self._flush_denormals()
 
     def _flush_denormals(self):
         for slot in self.state:
             for a in slot:
-                np.copyto(a, 0, where=np.abs(a) < self._TINY[a.dtype])
+                if isinstance(a, np.ndarray):
+                    np.copyto(a, 0, where=np.abs(a) < self._TINY[a.dtype])
+                else:
+                    xp = get_namespace(a)
+                    tiny = 1e-30 if a.dtype == xp.float32 else 1e-290
+                    a[...] = xp.where(xp.abs(a) < tiny, xp.zeros_like(a), a)
 
     # The constructor's settings besides the learning rate; each subclass lists its own.
     _hyperparameters = ()
@@ -189,6 +206,25 @@ class Optimizer:
         for name in self._hyperparameters:
             setattr(self, name, getattr(other, name))
 
+    def to_namespace(self, xp, device=None):
+        """Move the state arrays to namespace ``xp`` on ``device``, in place; returns self.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbpnet.nn import SGD
+        >>> opt = SGD(0.1)
+        >>> opt.step([np.ones(2)], [np.ones(2)])
+        >>> type(opt.to_namespace(np).state[0][0]).__name__
+        'ndarray'
+        """
+        from ._namespace import asarray_on
+
+        if self.state is not None:
+            self.state = [[asarray_on(a, xp, device) for a in slot] for slot in self.state]
+        self._scratch = None
+        return self
+
     def reset(self):
         """Forget all state (velocities, moments, step count)."""
         self.state = None
@@ -264,6 +300,19 @@ class SGD(Optimizer):
             axpy(g, w, a=-lr)  # w += momentum * v - lr * g
         else:
             axpy(v, w, a=1.0)
+
+    def _update_xp(self, w, g, v, pen):
+        """The update in any array API namespace, with in-place operators."""
+        lr, mu = self.learning_rate, self.momentum
+        if pen:
+            g += w * pen
+        g *= -lr
+        v *= mu
+        v += g  # v = momentum * v - lr * g
+        if self.nesterov:
+            w += v * mu + g
+        else:
+            w += v
 
     def _update_numpy(self, w, g, v, tmp, pen):
         """The reference update, in NumPy: each line one step of the formula."""
@@ -352,6 +401,18 @@ class Adam(Optimizer):
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
         axpy(tmp, w, a=-lr_t)
+
+    def _update_xp(self, w, g, m, s, pen):
+        """The update in any array API namespace, with in-place operators."""
+        t, b1, b2 = self.n_steps, self.beta_1, self.beta_2
+        lr_t = self.learning_rate * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        if pen:
+            g += w * pen
+        m *= b1
+        m += g * (1.0 - b1)
+        s *= b2
+        s += g * g * (1.0 - b2)
+        w -= m / (get_namespace(s).sqrt(s) + self.epsilon) * lr_t
 
     def _update_numpy(self, w, g, m, s, tmp, pen, lr_t):
         """The reference update, in NumPy: each line one step of the formula."""

@@ -1,7 +1,10 @@
 """Sequential: layers run forward in order and backward in reverse."""
 
+import copy
+
 import numpy as np
 
+from ._namespace import asarray_on, device_of, get_namespace, is_numpy, to_numpy
 from .activations import Activation
 from .base import Module
 from .layers import Dropout, Linear
@@ -24,6 +27,11 @@ class Sequential(Module):
     ``_penalized``: the weights of :class:`~skbpnet.nn.Linear`) come first, so
     ``param_vector[:n_penalized]`` is every weight and
     ``param_vector[n_penalized:]`` every bias.
+
+    The network computes in the namespace of its parameters: NumPy after
+    construction, and any array API namespace and device (PyTorch, CuPy) after
+    :meth:`to_namespace`, which moves the flat buffers and re-creates the
+    views. Its input must then be an array of that namespace and device.
 
     Parameters
     ----------
@@ -76,25 +84,38 @@ class Sequential(Module):
                 (weights if name in layer._penalized else others).append((layer, name))
         return weights, others
 
-    def _pack(self):
-        """Move every parameter and gradient into one flat buffer each."""
+    def _pack(self, xp=None, device=None):
+        """Move every parameter and gradient into one flat buffer each.
+
+        The buffers are made in ``xp`` on ``device`` (by default, the
+        namespace and device of the parameters).
+        """
         weights, others = self._entries()
         entries = weights + others
-        dtypes = {getattr(layer, name).dtype for layer, name in entries}
+        values = [getattr(layer, name) for layer, name in entries]
+        dtypes = {str(v.dtype) for v in values}
         if len(dtypes) > 1:
-            raise ValueError(f"All parameters must share one dtype; got {sorted(map(str, dtypes))}.")
-        dtype = dtypes.pop() if dtypes else np.dtype(np.float64)
-        sizes = [getattr(layer, name).size for layer, name in entries]
-        self.param_vector = np.empty(sum(sizes), dtype=dtype)
-        self.grad_vector = np.zeros(sum(sizes), dtype=dtype)
+            raise ValueError(f"All parameters must share one dtype; got {sorted(dtypes)}.")
+        if xp is None:
+            xp = get_namespace(*values)
+            device = device_of(values[0]) if values else "cpu"
+        dtype = values[0].dtype if values else np.float64
+        if xp is not np:
+            values = [asarray_on(v, xp, device) for v in values]
+            dtype = values[0].dtype if values else xp.float64
+        sizes = [int(np.prod(v.shape)) for v in values]
+        kwargs = {} if xp is np else {"device": device}
+        self.param_vector = xp.empty(sum(sizes), dtype=dtype, **kwargs)
+        self.grad_vector = xp.zeros(sum(sizes), dtype=dtype, **kwargs)
         self.n_penalized = sum(sizes[: len(weights)])
         start = 0
-        for (layer, name), size in zip(entries, sizes):
-            value = getattr(layer, name)
-            view = self.param_vector[start : start + size].reshape(value.shape)
+        for (layer, name), value, size in zip(entries, values, sizes):
+            shape = tuple(value.shape)
+            view = xp.reshape(self.param_vector[start : start + size], shape)
             view[...] = value
             setattr(layer, name, view)
-            setattr(layer, "grad_" + name, self.grad_vector[start : start + size].reshape(value.shape))
+            setattr(layer, "grad_" + name,
+                    xp.reshape(self.grad_vector[start : start + size], shape))
             start += size
         # Activations right after a Linear may work in place on its output
         # buffer, which nothing else reads.
@@ -119,8 +140,52 @@ class Sequential(Module):
 
     @property
     def dtype(self):
-        """numpy.dtype: the dtype of the parameters."""
+        """The dtype of the parameters (a NumPy dtype, or the namespace's own)."""
         return self.param_vector.dtype
+
+    def to_namespace(self, xp, device=None):
+        """Move the parameters and gradients to namespace ``xp`` on ``device``, in place.
+
+        Parameters
+        ----------
+        xp : module
+            ``numpy``, or an array API namespace (``array_api_compat``'s
+            wrapper of PyTorch or CuPy, ``array_api_strict``).
+        device : object, default=None
+            A device of ``xp`` (``None``: its default; ignored by NumPy).
+
+        Returns
+        -------
+        self : Sequential
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbpnet.nn import Sequential, Linear
+        >>> net = Sequential(Linear(2, 3, random_state=0))
+        >>> net.to_namespace(np).param_vector.shape
+        (9,)
+        """
+        xp = np if is_numpy(xp) else xp
+        for layer in self.layers:
+            if xp is np:
+                for name in layer._param_names:
+                    setattr(layer, name, to_numpy(getattr(layer, name)))
+            for key in layer._transient:  # buffers and caches of the old namespace
+                layer.__dict__.pop(key, None)
+        if xp is not np and device is None:
+            device = xp.__array_namespace_info__().default_device()
+        self._pack(xp, device)
+        return self
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy in the namespace and device that ``converter`` moves arrays to.
+
+        scikit-learn's ``move_estimator_to`` calls this hook.
+        """
+        probe = converter(np.zeros(1, dtype=np.dtype(str(self.dtype).split(".")[-1])))
+        xp = get_namespace(probe)
+        return copy.deepcopy(self).to_namespace(xp, device_of(probe))
 
     @property
     def params(self):
@@ -180,7 +245,7 @@ class Sequential(Module):
         return dY
 
     def zero_grad(self):
-        self.grad_vector.fill(0)
+        self.grad_vector[...] = 0
 
     def train(self, mode=True):
         super().train(mode)
