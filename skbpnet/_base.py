@@ -14,6 +14,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _version, nn
+from ._device import (check_same_namespace, input_namespace, model_namespace, namespace_dtype,
+                      numpy_dtype)
 from ._factories import continue_optimizer, continue_schedule, make_optimizer, make_schedule
 from ._network import Architecture, predict_scores
 from ._params import validate_params
@@ -220,20 +222,24 @@ class _BaseBPNet(BaseEstimator):
         continuing = fitted and (incremental or self.warm_start)
         saved = dict(self.__dict__)  # restored if anything below fails
         try:
+            xp, device = input_namespace(X)
+            if xp is not np:  # X on a device: y and sample_weight are encoded on the host
+                y, sample_weight = _host_targets(self, y, sample_weight)
             X, y = validate_data(
                 self,
                 X,
                 y,
                 reset=not continuing,
                 accept_sparse=["csr", "csc"],
-                dtype=self._input_dtype(continuing),
+                dtype=self._input_dtype(continuing, xp),
                 multi_output=True,
                 y_numeric=not isinstance(self, ClassifierMixin),
             )
             if sparse.issparse(X) and X.format == "csc":
                 X = X.tocsr()  # row batches need CSR
             y_enc, n_outputs = self._encode_y(y, continuing, incremental, classes)
-            sw = self._sample_weight(X, y, sample_weight)
+            X_host = X if xp is np else np.empty((X.shape[0], 0), numpy_dtype(X.dtype))
+            sw = self._sample_weight(X_host, y, sample_weight)
             self._fit_validated(X, y_enc, sw, hidden, n_outputs, continuing, incremental)
         except BaseException:
             self.__dict__.clear()
@@ -241,22 +247,29 @@ class _BaseBPNet(BaseEstimator):
             raise
         return self
 
-    def _input_dtype(self, continuing):
-        """The dtype X is converted to, once, on entry."""
+    def _input_dtype(self, continuing, xp=np):
+        """The dtype X is converted to, once, on entry (a dtype of X's namespace ``xp``)."""
         if continuing:
-            return self._net.dtype
-        return (np.float64, np.float32) if self.dtype is None else np.dtype(self.dtype)
+            return namespace_dtype(xp, numpy_dtype(self._net.dtype))
+        if self.dtype is None:
+            return namespace_dtype(xp, np.float64), namespace_dtype(xp, np.float32)
+        return namespace_dtype(xp, self.dtype)
 
     def _fit_validated(self, X, y, sw, hidden, n_outputs, continuing, incremental):
         arch = Architecture.from_params(self, hidden)
         state = (self._continued_state(arch, incremental) if continuing
-                 else self._new_state(arch, n_outputs, X.dtype))
+                 else self._new_state(arch, n_outputs, numpy_dtype(X.dtype)))
         net, opt, schedule, rng, history, seed = state
+        xp, device = input_namespace(X)
+        if model_namespace(net) != (xp, device):  # build on the host, train on X's device
+            net.to_namespace(xp, device)
+            opt.to_namespace(xp, device)
         X = _cast(X, net.dtype)
-        if y.dtype.kind == "f" and y.dtype != net.dtype:
-            y = y.astype(net.dtype)
+        dtype = numpy_dtype(net.dtype)
+        if y.dtype.kind == "f" and y.dtype != dtype:
+            y = y.astype(dtype)
         if sw is not None:
-            sw = _check_weight_range(sw.astype(net.dtype, copy=False))
+            sw = _check_weight_range(sw.astype(dtype, copy=False))
         params = self.get_params(deep=False)
         if self.solver == "lbfgs":
             result = fit_lbfgs(net, self._make_loss(), X, y, sw, history, params=params)
@@ -323,10 +336,12 @@ class _BaseBPNet(BaseEstimator):
         return sw
 
     # -- prediction ---------------------------------------------------------------------
-    def _decision(self, X):
+    def _decision(self, X, method="predict"):
         check_is_fitted(self, "_net")
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
-                          reset=False)
+        xp, device = input_namespace(X)
+        check_same_namespace(self, xp, device, method)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                          dtype=(namespace_dtype(xp, np.float64), namespace_dtype(xp, np.float32)))
         if sparse.issparse(X) and X.format == "csc":
             X = X.tocsr()
         return predict_scores(self._net, _cast(X, self._net.dtype), self.blas_threads)
@@ -334,7 +349,36 @@ class _BaseBPNet(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
+
+    # -- devices --------------------------------------------------------------------------
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy whose arrays ``converter`` moved (scikit-learn's ``move_estimator_to``)."""
+        new = copy.deepcopy(self)
+        if "_net" in new.__dict__:
+            probe = converter(np.zeros(1, numpy_dtype(self._net.dtype)))
+            xp, device = nn._namespace.get_namespace(probe), nn._namespace.device_of(probe)
+            new._net.to_namespace(xp, device)
+            new._optimizer.to_namespace(xp, device)
+        return new
+
+    def _on_host(self):
+        """This estimator, or a NumPy copy of it when its network lives on a device."""
+        if "_net" not in self.__dict__ or model_namespace(self._net)[0] is np:
+            return self
+        return self.__sklearn_array_api_convert__(np.asarray)
+
+    def __deepcopy__(self, memo):
+        # Not through __getstate__, which stores a device model as NumPy.
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    def __getstate__(self):
+        """The state to pickle: a model fitted on a device is stored as NumPy."""
+        return super(_BaseBPNet, self._on_host()).__getstate__()
 
     # -- pickling -----------------------------------------------------------------------
     def __setstate__(self, state):
@@ -355,10 +399,30 @@ class _BaseBPNet(BaseEstimator):
         super().__setstate__(state)
 
 
+def _host_targets(est, y, sample_weight):
+    """y and sample_weight as NumPy, for a fit on a device (they are small; encoded on the host)."""
+    if est.solver == "lbfgs":
+        raise ValueError(
+            f"{type(est).__name__}(solver='lbfgs') runs SciPy's L-BFGS-B, which works on NumPy "
+            f"arrays only; X is on a device. Use solver='adam' or 'sgd' to train there, or "
+            f"pass NumPy arrays (or leave array_api_dispatch off) to train with lbfgs.")
+    to_numpy = nn._namespace.to_numpy
+    return to_numpy(y), None if sample_weight is None else to_numpy(sample_weight)
+
+
 def _cast(X, dtype):
     """``X`` in the model's dtype; values beyond its range are refused, not made inf."""
     if X.dtype == dtype:
         return X
+    if not isinstance(X, np.ndarray) and not sparse.issparse(X):  # an array API namespace
+        xp = nn._namespace.get_namespace(X)
+        limit = float(np.finfo(numpy_dtype(dtype)).max)
+        if X.shape[0] and (float(xp.max(X)) > limit or float(xp.min(X)) < -limit):
+            raise ValueError(
+                f"X holds values beyond the range of the model's dtype "
+                f"{numpy_dtype(dtype).name}; they would become inf. Scale the features "
+                f"(for example with StandardScaler), or fit a float64 model.")
+        return xp.astype(X, dtype)
     values = X.data if sparse.issparse(X) else X
     limit = np.finfo(dtype).max
     # max and min: two passes without a temporary the size of X (abs would make one)

@@ -5,11 +5,13 @@ import functools
 import numpy as np
 from scipy import sparse
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import column_or_1d
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from . import nn
+from .nn._namespace import asarray_on, device_of, get_namespace, to_numpy
 from ._base import _BaseBPNet, stochastic_only
 from ._solvers.validation import accuracy_of_scores, r2_of_scores
 
@@ -393,8 +395,10 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             1-D for binary targets, like scikit-learn's linear classifiers.
         """
-        scores = self._decision(X)
-        return scores.ravel() if scores.shape[1] == 1 and not self._multilabel else scores
+        scores = self._decision(X, "decision_function")
+        if scores.shape[1] == 1 and not self._multilabel:
+            return scores.ravel() if isinstance(scores, np.ndarray) else _flat(scores)
+        return scores
 
     def predict(self, X):
         """Predict class labels.
@@ -410,6 +414,8 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
             Predicted labels (a 0/1 indicator matrix for multilabel targets).
         """
         scores = self._decision(X)
+        if not isinstance(scores, np.ndarray):
+            return _labels_xp(scores, self.classes_, self._multilabel)
         if self._multilabel:
             return (scores > 0).astype(int)
         if len(self.classes_) == 1:  # fitted on one class: predict it, as MLPClassifier
@@ -432,7 +438,12 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
             Probabilities in the order of ``classes_``; for multilabel targets
             the probability of each label.
         """
-        s = self._decision(X)
+        return self._proba(X, "predict_proba")
+
+    def _proba(self, X, method):
+        s = self._decision(X, method)
+        if not isinstance(s, np.ndarray):
+            return _proba_xp(s, self._multilabel)
         if s.shape[1] > 1 and not self._multilabel:
             return nn.losses.softmax(s)
         # Keep sigmoid probabilities strictly inside (0, 1), as probabilities
@@ -454,8 +465,31 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         ndarray of shape (n_samples, n_classes)
             Log-probabilities; ``-inf`` where a probability underflows to 0.
         """
+        p = self._proba(X, "predict_log_proba")
+        if not isinstance(p, np.ndarray):
+            return get_namespace(p).log(p)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return np.log(p)
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of ``predict(X)`` against ``y`` (subset accuracy for multilabel targets).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        float
+            Mean accuracy, as ``ClassifierMixin.score``; on a device, computed
+            there with ``y`` and the weights moved to it.
+        """
+        return _score(accuracy_score, self.predict(X), y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -615,11 +649,75 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
             Predictions; 1-D when the model has one output.
         """
         scores = self._decision(X)
+        if not isinstance(scores, np.ndarray):
+            if self.loss == "poisson":
+                scores = get_namespace(scores).exp(scores)
+            return _flat(scores) if scores.shape[1] == 1 else scores
         if self.loss == "poisson":
             scores = np.exp(scores)
         return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def score(self, X, y, sample_weight=None):
+        """R² of ``predict(X)`` against ``y``, as ``RegressorMixin.score``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        float
+            R² (uniform average over outputs); on a device, computed there.
+        """
+        return _score(r2_score, self.predict(X), y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+# -- predictions on a device (an array API namespace other than NumPy) ------------------------
+def _flat(a):
+    return get_namespace(a).reshape(a, (-1,))
+
+
+def _labels_xp(scores, classes, multilabel):
+    """Class labels from scores on a device; numeric labels stay there."""
+    xp = get_namespace(scores)
+    if multilabel:
+        return xp.astype(scores > 0, xp.int64)
+    if len(classes) == 1:
+        index = xp.zeros(scores.shape[0], dtype=xp.int64, device=device_of(scores))
+    elif scores.shape[1] == 1:
+        index = xp.astype(scores[:, 0] > 0, xp.int64)
+    else:
+        index = xp.argmax(scores, axis=1)
+    if classes.dtype.kind in "biuf":
+        return xp.take(asarray_on(classes, xp, device_of(scores)), index, axis=0)
+    return classes[to_numpy(index)]  # strings cannot live on a device
+
+
+def _proba_xp(s, multilabel):
+    xp = get_namespace(s)
+    if s.shape[1] > 1 and not multilabel:
+        return nn.losses.softmax(s)
+    eps = xp.finfo(s.dtype).eps
+    p = xp.clip(nn.activations.sigmoid(s), min=eps, max=1.0 - eps)
+    return p if multilabel else xp.concat([1.0 - p, p], axis=1)
+
+
+def _score(metric, pred, y, sample_weight):
+    """``metric(y, pred)`` as a float; on a device, y and the weights are moved there first."""
+    if isinstance(pred, np.ndarray):
+        return float(metric(y, pred, sample_weight=sample_weight))
+    xp, device = get_namespace(pred), device_of(pred)
+    y = asarray_on(y, xp, device)
+    if sample_weight is not None:
+        sample_weight = asarray_on(sample_weight, xp, device)
+    return float(metric(y, pred, sample_weight=sample_weight))

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import nn
+from .nn._namespace import get_namespace
 
 __all__ = ["Architecture", "predict_scores"]
 
@@ -134,6 +135,10 @@ def predict_scores(net, X, blas_threads=None):
     n = X.shape[0]
     if n <= PREDICT_CHUNK:
         return net.infer(X)
+    if not isinstance(net.param_vector, np.ndarray):  # a device: chunks, no thread tuning
+        xp = get_namespace(X)
+        return xp.concat([net.infer(X[start : start + PREDICT_CHUNK, ...])
+                          for start in range(0, n, PREDICT_CHUNK)], axis=0)
     from ._solvers.threads import PROBE_STEPS, ThreadTuner
 
     tuner = ThreadTuner(blas_threads, probe=blas_threads is not None)

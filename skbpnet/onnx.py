@@ -64,6 +64,7 @@ except ImportError as exc:  # pragma: no cover - exercised without skl2onnx only
 
 from . import nn
 from ._estimators import BPNetClassifier, BPNetRegressor
+from ._device import numpy_dtype
 
 __all__ = ["register_converters"]
 
@@ -78,7 +79,7 @@ _TENSOR_TYPE = {np.dtype(np.float32): FloatTensorType, np.dtype(np.float64): Dou
 
 # -- the public description of a model ------------------------------------------------------
 def _dtype(model):
-    dtype = np.dtype(model.coefs_[0].dtype)
+    dtype = numpy_dtype(model.coefs_[0].dtype)
     if dtype not in _PROTO:
         raise NotImplementedError(f"Cannot export a model of dtype {dtype} to ONNX.")
     return dtype
@@ -173,7 +174,7 @@ def _gelu(scope, container, x, dtype):
 
 def _scores(scope, container, operator, dtype):
     """Emit the network up to its raw output scores; return their name."""
-    model = operator.raw_operator
+    model = operator.raw_operator._on_host()  # a model on a device exports its NumPy copy
     h = _as_dtype(scope, container, operator.inputs[0], dtype)
     n_layers = len(model.coefs_)
     for i, (w, b) in enumerate(zip(model.coefs_, model.intercepts_, strict=True)):

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..nn._namespace import get_namespace
+
 __all__ = ["l2_value", "l2_scale"]
 
 
@@ -36,4 +38,6 @@ def l2_value(net, alpha, sw_sum):
     if not alpha:
         return 0.0
     w = net.param_vector[: net.n_penalized]
-    return 0.5 * alpha * float(np.dot(w, w)) / sw_sum
+    if isinstance(w, np.ndarray):
+        return 0.5 * alpha * float(np.dot(w, w)) / sw_sum
+    return 0.5 * alpha * float(get_namespace(w).sum(w * w)) / sw_sum

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..nn._namespace import get_namespace
+
 __all__ = ["Snapshot"]
 
 
@@ -24,21 +26,21 @@ class Snapshot:
     """
 
     def __init__(self, net, opt):
-        self.params = net.param_vector.copy()
+        self.params = _copy(net.param_vector)
         self.state = _copy_state(opt)
 
     def take(self, net, opt):
         """Overwrite the snapshot with the current parameters and state."""
-        np.copyto(self.params, net.param_vector)
+        _copy_into(self.params, net.param_vector)
         self.state = _copy_state(opt, into=self.state)
 
     def restore(self, net, opt, optimizer_state=True):
         """Put the parameters (and, unless told otherwise, the optimizer state) back."""
-        np.copyto(net.param_vector, self.params)
+        _copy_into(net.param_vector, self.params)
         if optimizer_state:
             n_steps, slots = self.state
             opt.n_steps = n_steps
-            opt.state = None if slots is None else [[a.copy() for a in slot] for slot in slots]
+            opt.state = None if slots is None else [[_copy(a) for a in slot] for slot in slots]
 
 
 def _copy_state(opt, into=None):
@@ -47,6 +49,18 @@ def _copy_state(opt, into=None):
     if into is not None and into[1] is not None:
         for slot_dst, slot_src in zip(into[1], opt.state):
             for dst, src in zip(slot_dst, slot_src):
-                np.copyto(dst, src)
+                _copy_into(dst, src)
         return (opt.n_steps, into[1])
-    return (opt.n_steps, [[a.copy() for a in slot] for slot in opt.state])
+    return (opt.n_steps, [[_copy(a) for a in slot] for slot in opt.state])
+
+
+def _copy(a):
+    """A copy in the array's own namespace and device."""
+    return a.copy() if isinstance(a, np.ndarray) else get_namespace(a).asarray(a, copy=True)
+
+
+def _copy_into(dst, src):
+    if isinstance(dst, np.ndarray):
+        np.copyto(dst, src)
+    else:
+        dst[...] = src

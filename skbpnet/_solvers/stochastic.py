@@ -17,7 +17,8 @@ import numpy as np
 
 from .._network import predict_scores
 from ..nn import AdaptiveLR, Dropout
-from ..nn.hashing import dropout_salt, row_hashes
+from ..nn._namespace import asarray_on, device_of, get_namespace, to_numpy
+from ..nn.hashing import as_signed, dropout_salt, row_hashes
 from .history import TrainResult
 from .penalty import l2_scale, l2_value
 from .snapshot import Snapshot
@@ -49,7 +50,9 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
     batch_size = _batch_size(params["batch_size"], n)
     early = params["early_stopping"] and not incremental
     keyed = params["dropout"] > 0 or params["input_dropout"] > 0
-    hashes = row_hashes(X) if (keyed or early) else None
+    # X may live on a device (an array API namespace); y and sw are NumPy here.
+    xp, device = get_namespace(X), device_of(X)
+    hashes = row_hashes(to_numpy(X)) if (keyed or early) else None
     validation = None
     if early:
         strata = None
@@ -57,17 +60,21 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
             strata = np.asarray(stratify)[y.ravel().astype(np.intp)]
         train = hash_split(hashes, sw, params["validation_fraction"], strata)
         val = ~train
-        validation = Validation(X[val], y[val], None if sw is None else sw[val], score)
-        X, y, hashes = X[train], y[train], hashes[train]
+        X_val, X = _rows(X, val, xp, device), _rows(X, train, xp, device)
+        validation = Validation(X_val, y[val], None if sw is None else sw[val], score)
+        y, hashes = y[train], hashes[train]
         sw = None if sw is None else sw[train]
         batch_size = min(batch_size, X.shape[0])
+    if xp is not np:  # the targets, weights and row keys go to the device once
+        y, sw = asarray_on(y, xp, device), None if sw is None else asarray_on(sw, xp, device)
+        hashes = None if hashes is None else asarray_on(hashes.view(np.int64), xp, device)
     callbacks = params["callbacks"]
     trainer = Trainer(
         net, loss, opt, schedule, alpha=float(params["alpha"]), batch_size=batch_size,
         shuffle=bool(params["shuffle"]), rng=rng, tol=float(params["tol"]),
         n_iter_no_change=params["n_iter_no_change"], verbose=bool(params["verbose"]),
         callbacks=() if callbacks is None else _as_list(callbacks), dropout_seed=dropout_seed,
-        threads=ThreadTuner(params.get("blas_threads")),
+        threads=ThreadTuner(params.get("blas_threads") if xp is np else None),
     )
     history.validated = early
     start_loss = _start_loss(net, loss, X, y, sw, float(params["alpha"]))
@@ -81,14 +88,28 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
 def _start_loss(net, loss, X, y, sw, alpha, n=2048):
     """The penalised loss of the network before this call, on up to ``n`` rows."""
     rows = slice(0, min(n, X.shape[0]))
+    xp = get_namespace(y)
     swb = None if sw is None else sw[rows]
-    if swb is not None and not swb.sum() > 0:
+    sw_sum = rows.stop if swb is None else float(xp.sum(swb))
+    if not sw_sum > 0:
         return math.nan
     with np.errstate(all="ignore"):
         fresh = type(loss).from_config(loss.get_config())  # keeps the training loss's cache
-        value = fresh.forward(predict_scores(net, X[rows]), y[rows], swb)
-    sw_sum = X[rows].shape[0] if swb is None else float(swb.sum())
+        value = fresh.forward(predict_scores(net, _take(X, rows, xp)), _take(y, rows, xp), swb)
     return float(value) + l2_value(net, alpha, sw_sum)
+
+
+def _rows(a, index, xp, device):
+    """``a[index]`` for a boolean or integer NumPy ``index``, in ``a``'s namespace.
+
+    NumPy indexes directly; another namespace gets the integer positions on
+    its device and ``take`` (the array API's way to gather rows).
+    """
+    if xp is np or isinstance(index, slice):
+        return a[index]
+    if index.dtype == bool:
+        index = np.flatnonzero(index)
+    return xp.take(a, asarray_on(index, xp, device), axis=0)
 
 
 def _batch_size(batch_size, n):
@@ -150,12 +171,18 @@ class Trainer:
     def run_epoch(self, X, y, sample_weight, epoch, hashes=None):
         """One pass over (X, y) in minibatches; returns the mean loss or nan on divergence."""
         net, n, bs = self.net, X.shape[0], self.batch_size
+        xp = get_namespace(X)
+        # The generator stays on the host; on a device, the order is sent once per epoch.
         order = self.rng.permutation(n) if self.shuffle else None
+        if order is not None and xp is not np:
+            order = asarray_on(order, xp, device_of(X))
         pv, gv, k = net.param_vector, net.grad_vector, net.n_penalized
         params, grads = [pv[:k], pv[k:]], [gv[:k], gv[k:]]
         salts = None
         if hashes is not None and self.n_dropouts:
             salts = [dropout_salt(self.dropout_seed, epoch, i) for i in range(self.n_dropouts)]
+            if xp is not np:  # the keys are int64 with the uint64 bits there
+                salts = [as_signed(s) for s in salts]
         net.train(True)
         net.input_grad = False
         total, tuner = 0.0, self.threads
@@ -164,7 +191,7 @@ class Trainer:
             for i, start in enumerate(range(0, n, bs)):
                 stop = min(start + bs, n)
                 idx = slice(start, stop) if order is None else order[start:stop]
-                keys = None if salts is None else [hashes[idx] ^ s for s in salts]
+                keys = None if salts is None else [_take(hashes, idx, xp) ^ s for s in salts]
                 tuner.before_step(i)
                 # The fused update calls SciPy's BLAS, whose threads would fight
                 # NumPy's: fuse only where SciPy's BLAS runs one thread.
@@ -188,13 +215,13 @@ class Trainer:
         ``np.take`` with ``out=``). Returns None for a batch of zero total
         weight, and a non-finite loss, without updating, when training diverges.
         """
-        net = self.net
-        Xb, yb = X[idx], y[idx]
+        net, xp = self.net, get_namespace(y)
+        Xb, yb = _take(X, idx, xp), _take(y, idx, xp)
         if sample_weight is None:
             swb, sw_sum = None, Xb.shape[0]
         else:
-            swb = sample_weight[idx]
-            sw_sum = float(swb.sum())
+            swb = _take(sample_weight, idx, xp)
+            sw_sum = float(xp.sum(swb))
             if sw_sum <= 0:
                 return None  # a batch of zero-weight samples teaches nothing
         value = self.loss.forward(net.forward(Xb, dropout_keys=keys), yb, swb)
@@ -247,7 +274,7 @@ class Trainer:
         tic = time.perf_counter()
         opt.learning_rate = self.schedule.learning_rate
         epoch_loss = self.run_epoch(X, y, sw, history.n_epochs + 1, hashes)
-        if not math.isfinite(epoch_loss) or not np.isfinite(net.param_vector).all():
+        if not math.isfinite(epoch_loss) or not _all_finite(net.param_vector):
             good.restore(net, opt)
             result.diverged = True
             return True
@@ -303,7 +330,8 @@ class Trainer:
             improved = not last > history.best_loss - self.tol
             history.best_loss = min(history.best_loss, last)
             return improved
-        scores = predict_scores(self.net, validation.X)
+        # Scored on the host: the hold-out's scores are small, and y stays there.
+        scores = to_numpy(predict_scores(self.net, validation.X))
         val_loss = type(self.loss).from_config(self.loss.get_config()).forward(
             scores, validation.y, validation.sample_weight)
         val_score = validation.score(scores, validation.y, validation.sample_weight)
@@ -320,6 +348,22 @@ class Trainer:
             best.take(self.net, self.optimizer)
         history.best_validation_loss = min(best_loss, val_loss)
         return improved
+
+
+def _take(a, idx, xp):
+    """The rows ``idx`` (a slice, or integer positions in ``a``'s namespace) of ``a``."""
+    if xp is np:
+        return a[idx]
+    if isinstance(idx, slice):
+        return a[idx, ...]  # the array API wants every axis named
+    return xp.take(a, idx, axis=0)
+
+
+def _all_finite(a):
+    if isinstance(a, np.ndarray):
+        return bool(np.isfinite(a).all())
+    xp = get_namespace(a)
+    return bool(xp.all(xp.isfinite(a)))
 
 
 def _epoch_line(info, n_iter):

@@ -62,7 +62,7 @@ def array_table(arrays):
 def dump_body(estimator, enc):
     """The stored parts of a fitted estimator (params ... rng), its arrays added to ``enc``."""
     cls, params = _check_storable(estimator)
-    state = estimator.__dict__
+    state = estimator._on_host().__dict__  # a model on a device is stored as NumPy
     try:
         values = cls._FITTED_VALUES + cls._FITTED_OPTIONAL
         return {

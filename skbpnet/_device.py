@@ -1,0 +1,92 @@
+"""Where the estimators compute: NumPy, or the array API namespace and device of X.
+
+Under ``sklearn.config_context(array_api_dispatch=True)``, an ``X`` of any
+array API namespace (PyTorch, CuPy, array_api_strict) makes ``fit`` build the
+network on X's device and train there; the fitted parameters stay there, and
+the prediction methods take arrays of that namespace and device and return
+arrays of it. Without dispatch, everything is NumPy, as before.
+"""
+
+import numpy as np
+import sklearn
+
+from .nn import _namespace
+
+__all__ = ["input_namespace", "model_namespace", "check_same_namespace", "numpy_dtype"]
+
+
+def input_namespace(X):
+    """``(xp, device)`` to compute ``X`` in: ``(numpy, 'cpu')`` unless dispatch is on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet._device import input_namespace
+    >>> input_namespace(np.ones((2, 2)))[0] is np
+    True
+    """
+    if not sklearn.get_config().get("array_api_dispatch", False):
+        return np, "cpu"
+    compat = _namespace._compat()
+    if isinstance(X, np.ndarray) or not compat.is_array_api_obj(X):
+        return np, "cpu"  # NumPy, lists, data frames, sparse matrices
+    xp = _namespace.get_namespace(X)
+    if _namespace.is_numpy(xp):
+        return np, "cpu"
+    return xp, _namespace.device_of(X)
+
+
+def model_namespace(net):
+    """``(xp, device)`` of a network's parameters."""
+    pv = net.param_vector
+    if isinstance(pv, np.ndarray):
+        return np, "cpu"
+    return _namespace.get_namespace(pv), _namespace.device_of(pv)
+
+
+def _name(xp):
+    return "numpy" if xp is np else getattr(xp, "__name__", str(xp)).split(".")[-1]
+
+
+def check_same_namespace(est, xp, device, method):
+    """Refuse input of another namespace or device than the fitted parameters.
+
+    The message has scikit-learn's phrase ("must use the same namespace") and
+    says how to move the model.
+    """
+    model_xp, model_device = model_namespace(est._net)
+    if model_xp is xp and (xp is np or model_device == device):
+        return
+    where = (f"namespace {_name(model_xp)}" if model_xp is not xp
+             else f"device {model_device}")
+    got = f"{_name(xp)} on {device}" if model_xp is not xp else f"device {device}"
+    hint = ("pass arrays of that namespace under sklearn.config_context("
+            "array_api_dispatch=True)" if xp is np else "pass arrays of that namespace and device")
+    raise ValueError(
+        f"Inputs passed to {type(est).__name__}.{method}() must use the same namespace and "
+        f"the same device as those passed to fit(). The model lives in {where}; the input is "
+        f"{got}. Either {hint}, or move the model: 'from sklearn.utils._array_api import "
+        f"get_namespace_and_device, move_estimator_to; xp, _, device = "
+        f"get_namespace_and_device(X); estimator = move_estimator_to(estimator, xp, device)' "
+        f"(under array_api_dispatch=True)."
+    )
+
+
+def numpy_dtype(dtype):
+    """The NumPy dtype of the same name as a dtype of any namespace.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet._device import numpy_dtype
+    >>> numpy_dtype(np.float32)
+    dtype('float32')
+    """
+    if isinstance(dtype, np.dtype) or isinstance(dtype, type):
+        return np.dtype(dtype)
+    return np.dtype(str(dtype).split(".")[-1])
+
+
+def namespace_dtype(xp, dtype):
+    """The dtype of ``xp`` with the name of NumPy dtype ``dtype``."""
+    return np.dtype(dtype) if xp is np else getattr(xp, np.dtype(dtype).name)
