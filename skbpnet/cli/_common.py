@@ -68,7 +68,7 @@ def fail(message, status=2):
 
 
 def add_network_options(p, defaults, output):
-    """Add the network, optimizer and output options shared by the training commands.
+    """Add the network, optimizer, output and device options shared by the training commands.
 
     Parameters
     ----------
@@ -119,6 +119,9 @@ def add_network_options(p, defaults, output):
     add("--plot", metavar="FILE.png", default=None,
         help="draw the training loss and held-out score curves (needs matplotlib)")
     add("--quiet", action="store_true", help="print only the final summary")
+    from ._device import add_device_options  # (a cycle at import time: it uses fail)
+
+    add_device_options(p)
 
 
 def make_estimator(args, kind="classifier"):

@@ -5,9 +5,11 @@ import sys
 
 import numpy as np
 
+from ..nn._namespace import to_numpy
 from ..presets import DIGITS_DEFAULTS, MNIST_DEFAULTS
 from ._common import (HelpFormatter, add_network_options, blas_threads, check_output_options,
                       draw_curves, fit_quietly, make_estimator, save_model)
+from ._device import array_dispatch, resolve
 from ._progress import Progress, network_scores
 
 __all__ = ["add_parsers", "run"]
@@ -79,6 +81,24 @@ def _load_data(args):
     return X_train, X_test, y_train, y_test
 
 
+def _describe(out, args, X_train, X_test, n_classes, target):
+    if target is None:
+        if args.threads:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(args.threads):
+                threads = blas_threads()
+        else:
+            threads = blas_threads()
+        where = f"{threads} BLAS thread(s)"
+    else:
+        where = f"on {target.describe()}"
+    out.write(f"{args.command}: {X_train.shape[0]} training and {X_test.shape[0]} test "
+              f"images; network {X_train.shape[1]}-{'-'.join(map(str, args.hidden))}-"
+              f"{n_classes}, {args.solver}, lr {args.lr}, batch "
+              f"{args.batch_size}, {X_train.dtype}, {where}\n")
+
+
 def run(args, out):
     """Train on MNIST or the digits as ``args`` say; print progress and the test accuracy.
 
@@ -92,7 +112,8 @@ def run(args, out):
     Returns
     -------
     clf : BPNetClassifier
-        The fitted classifier (also saved to ``args.output``).
+        The fitted classifier (also saved to ``args.output``, as NumPy arrays); with
+        ``--device`` or ``--array-library``, its arrays are on that device.
     acc : float
         Its test accuracy.
 
@@ -109,32 +130,27 @@ def run(args, out):
     (2, True)
     """
     check_output_options(args)
+    target = resolve(args.device, args.array_library)  # before the data: fail fast
     X_train, X_test, y_train, y_test = _load_data(args)
-    if args.float64:
-        X_train, X_test = X_train.astype(np.float64), X_test.astype(np.float64)
+    dtype = np.float64 if args.float64 else np.float32
+    X_train, X_test = X_train.astype(dtype, copy=False), X_test.astype(dtype, copy=False)
+    X_fit, y_fit, X_eval = X_train, y_train, X_test
+    if target is not None:  # to the device once: training data and the test images
+        X_fit, y_fit, X_eval = target.put(X_train), target.put_labels(y_train), target.put(X_test)
     clf = make_estimator(args)
     classes = np.unique(y_train)
 
     def test_accuracy(net):  # the network in training, before the estimator commits it
-        return float(np.mean(classes[network_scores(net, X_test)] == y_test))
+        return float(np.mean(classes[network_scores(net, X_eval)] == y_test))
 
     progress = Progress(args.epochs, out, test_accuracy, args.quiet, target=0.98)
     clf.set_params(callbacks=[progress])
-    if args.threads:
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(args.threads):
-            threads = blas_threads()
-    else:
-        threads = blas_threads()
     if not args.quiet:
-        out.write(f"{args.command}: {X_train.shape[0]} training and {X_test.shape[0]} test "
-                  f"images; network {X_train.shape[1]}-{'-'.join(map(str, args.hidden))}-"
-                  f"{len(classes)}, {args.solver}, lr {args.lr}, batch "
-                  f"{args.batch_size}, {X_train.dtype}, {threads} BLAS thread(s)\n")
-    wall = fit_quietly(clf, X_train, y_train, args.threads)
-    clf.set_params(callbacks=None)
-    acc = clf.score(X_test, y_test)
+        _describe(out, args, X_train, X_test, len(classes), target)
+    with array_dispatch(target):
+        wall = fit_quietly(clf, X_fit, y_fit, args.threads)
+        clf.set_params(callbacks=None)
+        acc = float(np.mean(to_numpy(clf.predict(X_eval)) == y_test))
     out.write(f"test accuracy: {acc:.4f}  ({clf.n_iter_} epochs, {progress.train_seconds:.1f} s "
               f"of training, {wall:.1f} s with per-epoch evaluation)\n")
     if progress.reached:

@@ -2,6 +2,10 @@
 
 import math
 
+import numpy as np
+
+from ..nn._namespace import to_numpy
+
 __all__ = ["Progress", "format_seconds", "network_scores"]
 
 
@@ -41,12 +45,14 @@ def network_scores(net, X):
     net : skbpnet.nn.Sequential
         The network, as the training callbacks receive it.
     X : ndarray of shape (n_samples, n_features)
-        Samples, already preprocessed.
+        Samples, already preprocessed: a NumPy array (cast to the network's
+        dtype), or an array of the network's own namespace, device and dtype
+        when it trains on a device (``--device``).
 
     Returns
     -------
     ndarray of shape (n_samples,)
-        Indices into the classifier's ``classes_``.
+        Indices into the classifier's ``classes_``, a NumPy array in any case.
 
     Examples
     --------
@@ -61,7 +67,9 @@ def network_scores(net, X):
     >>> network_scores(Net(), np.array([[0.1, 2.0, -1.0]])).tolist()
     [1]
     """
-    out = net.infer(X.astype(net.dtype, copy=False))
+    if isinstance(X, np.ndarray):
+        X = X.astype(net.dtype, copy=False)
+    out = to_numpy(net.infer(X))  # a device's scores come to the host: n_samples x n_outputs
     if out.shape[1] == 1:
         return (out[:, 0] > 0).astype(int)
     return out.argmax(axis=1)

@@ -9,16 +9,20 @@ unseen categories), then a :class:`~skbpnet.BPNetClassifier`, or a
 :class:`~sklearn.compose.TransformedTargetRegressor` that standardises the
 target. ``skbpnet predict MODEL DATA.csv`` applies the same preprocessing.
 The pipeline's ``feature_names_in_`` are the training columns and its
-``target_name_`` the target column.
+``target_name_`` the target column. With ``--device`` (or ``--array-library``)
+the preprocessing is fitted on the host and the network on the device, then
+moved back to NumPy (:func:`skbpnet.cli._device.fit_pipeline`).
 """
 
 import os
 
 import numpy as np
 
+from ..nn._namespace import to_numpy
 from ..presets import TABULAR_DEFAULTS
 from ._common import (HelpFormatter, add_network_options, check_output_options, draw_curves,
                       fail, fit_quietly, make_estimator, save_model)
+from ._device import fit_pipeline, resolve
 from ._progress import Progress, network_scores
 from ._table import read_table
 
@@ -166,13 +170,19 @@ def _holdout(X, y, task, args):
         return train_test_split(X, y, test_size=args.test_size, random_state=args.seed)
 
 
-def _evaluator(pipe, X_test, y_test, task, classes):
-    """``evaluate(net)``: the held-out accuracy or R² of the network in training."""
+def _evaluator(pipe, X_test, y_test, task, classes, target=None):
+    """``evaluate(net)``: the held-out accuracy or R² of the network in training.
+
+    On a device ``target``, the preprocessed held-out rows go there once, as
+    float32 (the dtype ``fit_pipeline`` trains in).
+    """
     cache = {}
 
     def evaluate(net):
         if not cache:  # the preprocessing is fitted by now, before the network
-            cache["X"] = np.asarray(pipe[:-1].transform(X_test), dtype=net.dtype)
+            X = pipe[:-1].transform(X_test)
+            cache["X"] = (np.asarray(X, dtype=net.dtype) if target is None
+                          else target.put(X, np.float32))
             y = np.asarray(y_test)
             if task == "regression":  # R² is the same on the standardised target
                 y = pipe[-1].transformer_.transform(y.reshape(-1, 1))[:, 0]
@@ -180,7 +190,7 @@ def _evaluator(pipe, X_test, y_test, task, classes):
         y = cache["y"]
         if task == "classification":
             return float(np.mean(classes[network_scores(net, cache["X"])] == y))
-        pred = net.infer(cache["X"])[:, 0]
+        pred = to_numpy(net.infer(cache["X"]))[:, 0]
         return 1.0 - float(np.sum((y - pred) ** 2) / max(np.sum((y - y.mean()) ** 2), 1e-300))
 
     return evaluate
@@ -233,18 +243,23 @@ def run(args, out):
     (['sepal length (cm)', 'sepal width (cm)'], 'target')
     """
     check_output_options(args)
+    target = resolve(args.device, args.array_library)
     X, y, numeric, text, task, dropped = _split_columns(read_table(args.data), args)
     net = make_estimator(args, "classifier" if task == "classification" else "regressor")
     pipe = build_pipeline(numeric, text, net)
     X_train, X_test, y_train, y_test = _holdout(X, y, task, args)
     classes = np.unique(np.asarray(y_train))
     label = "test acc" if task == "classification" else "test R2"
-    progress = Progress(args.epochs, out, _evaluator(pipe, X_test, y_test, task, classes),
+    progress = Progress(args.epochs, out,
+                        _evaluator(pipe, X_test, y_test, task, classes, target),
                         args.quiet, label=label)
     net.set_params(callbacks=[progress])
     if not args.quiet:
         _describe(out, args, X_train, X_test, numeric, text, task, dropped, y_train)
-    wall = fit_quietly(pipe, X_train, y_train, args.threads)
+    if target is None:
+        wall = fit_quietly(pipe, X_train, y_train, args.threads)
+    else:  # the network on the device, then back to the host for scoring and saving
+        wall = fit_pipeline(target, pipe, X_train, y_train, args.threads)
     fitted = pipe[-1] if task == "classification" else pipe[-1].regressor_
     for est in {id(net): net, id(fitted): fitted}.values():
         est.set_params(callbacks=None)
