@@ -5,6 +5,7 @@ ORDER = [
     "plot_pipeline_gridsearch.py",
     "plot_regression.py",
     "plot_onnx_export.py",
+    "plot_gpu.py",
     "plot_core_from_scratch.py",
     "plot_seed_protocol.py",
 ]
