@@ -224,7 +224,7 @@ class _BaseBPNet(BaseEstimator):
         try:
             xp, device = input_namespace(X)
             if xp is not np:  # X on a device: y and sample_weight are encoded on the host
-                y, sample_weight = _host_targets(self, y, sample_weight)
+                y, sample_weight = _host_targets(y, sample_weight)
             X, y = validate_data(
                 self,
                 X,
@@ -261,7 +261,8 @@ class _BaseBPNet(BaseEstimator):
                  else self._new_state(arch, n_outputs, numpy_dtype(X.dtype)))
         net, opt, schedule, rng, history, seed = state
         xp, device = input_namespace(X)
-        if model_namespace(net) != (xp, device):  # build on the host, train on X's device
+        if model_namespace(net) != (xp, device) and self.solver != "lbfgs":
+            # built on the host (or continued from elsewhere): train on X's device
             net.to_namespace(xp, device)
             opt.to_namespace(xp, device)
         X = _cast(X, net.dtype)
@@ -272,7 +273,7 @@ class _BaseBPNet(BaseEstimator):
             sw = _check_weight_range(sw.astype(dtype, copy=False))
         params = self.get_params(deep=False)
         if self.solver == "lbfgs":
-            result = fit_lbfgs(net, self._make_loss(), X, y, sw, history, params=params)
+            result = self._fit_lbfgs(net, opt, X, y, sw, history, params, (xp, device))
         else:
             result = fit_stochastic(net, self._make_loss(), opt, schedule, rng, X, y, sw,
                                     history, params=params, incremental=incremental,
@@ -291,6 +292,20 @@ class _BaseBPNet(BaseEstimator):
         self._history, self._dropout_seed = history, seed
         self._skbpnet_version = _version.current()
         self.n_iter_ = result.n_iter
+
+    def _fit_lbfgs(self, net, opt, X, y, sw, history, params, where):
+        """L-BFGS-B is SciPy's and NumPy only: on a device it runs on a host copy of
+        the data and the network, and the result moves back to the device."""
+        if where[0] is not np:
+            X = nn._namespace.to_numpy(X)
+        if model_namespace(net)[0] is not np:
+            net.to_namespace(np)
+            opt.to_namespace(np)
+        result = fit_lbfgs(net, self._make_loss(), X, y, sw, history, params=params)
+        if where[0] is not np:
+            net.to_namespace(*where)
+            opt.to_namespace(*where)
+        return result
 
     def _new_state(self, arch, n_outputs, dtype):
         """(net, optimizer, schedule, rng, history, dropout seed) of a new model."""
@@ -399,13 +414,8 @@ class _BaseBPNet(BaseEstimator):
         super().__setstate__(state)
 
 
-def _host_targets(est, y, sample_weight):
+def _host_targets(y, sample_weight):
     """y and sample_weight as NumPy, for a fit on a device (they are small; encoded on the host)."""
-    if est.solver == "lbfgs":
-        raise ValueError(
-            f"{type(est).__name__}(solver='lbfgs') runs SciPy's L-BFGS-B, which works on NumPy "
-            f"arrays only; X is on a device. Use solver='adam' or 'sgd' to train there, or "
-            f"pass NumPy arrays (or leave array_api_dispatch off) to train with lbfgs.")
     to_numpy = nn._namespace.to_numpy
     return to_numpy(y), None if sample_weight is None else to_numpy(sample_weight)
 
