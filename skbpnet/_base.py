@@ -426,6 +426,9 @@ def _cast(X, dtype):
         return X
     if not isinstance(X, np.ndarray) and not sparse.issparse(X):  # an array API namespace
         xp = nn._namespace.get_namespace(X)
+        dtype = namespace_dtype(xp, numpy_dtype(dtype))
+        if X.dtype == dtype:
+            return X
         limit = float(np.finfo(numpy_dtype(dtype)).max)
         if X.shape[0] and (float(xp.max(X)) > limit or float(xp.min(X)) < -limit):
             raise ValueError(
