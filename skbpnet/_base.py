@@ -67,6 +67,7 @@ class _BaseBPNet(BaseEstimator):
         max_fun=15000,
         dropout=0.0,
         input_dropout=0.0,
+        max_norm=None,
         callbacks=None,
         dtype=None,
         blas_threads="adaptive",
@@ -96,6 +97,7 @@ class _BaseBPNet(BaseEstimator):
         self.max_fun = max_fun
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.max_norm = max_norm
         self.callbacks = callbacks
         self.dtype = dtype
         self.blas_threads = blas_threads
