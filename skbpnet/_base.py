@@ -69,6 +69,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         max_fun=15000,
         dropout=0.0,
         input_dropout=0.0,
+        max_norm=None,
         callbacks=None,
         dtype=None,
         blas_threads="adaptive",
@@ -98,6 +99,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         self.max_fun = max_fun
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.max_norm = max_norm
         self.callbacks = callbacks
         self.dtype = dtype
         self.blas_threads = blas_threads
