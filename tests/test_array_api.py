@@ -62,6 +62,7 @@ CONFIGS = [
     dict(solver="adam", early_stopping=True, validation_fraction=0.2, dropout=0.2),
     dict(solver="adam", learning_rate="cosine_restart", batch_size=64),
     dict(solver="lbfgs", max_iter=15),
+    dict(solver="sgd", learning_rate_init=0.2, dropout=0.2, max_norm=1.0),
 ]
 
 
