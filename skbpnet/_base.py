@@ -14,15 +14,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _version, nn
-from ._device import (check_same_namespace, input_namespace, model_namespace, namespace_dtype,
-                      numpy_dtype)
+from ._device import (DeviceMixin, cast, check_same_namespace, host_targets, input_namespace,
+                      model_namespace, namespace_dtype, numpy_dtype)
 from ._factories import continue_optimizer, continue_schedule, make_optimizer, make_schedule
 from ._network import Architecture, predict_scores
 from ._params import validate_params
 from ._solvers import TrainingHistory, fit_lbfgs, fit_stochastic, report
 
 
-class _BaseBPNet(BaseEstimator):
+class _BaseBPNet(DeviceMixin, BaseEstimator):
     """Everything the classifier and the regressor share."""
 
     # The fitted state: what fit sets (besides the views below) and what a model
@@ -69,6 +69,7 @@ class _BaseBPNet(BaseEstimator):
         max_fun=15000,
         dropout=0.0,
         input_dropout=0.0,
+        max_norm=None,
         callbacks=None,
         dtype=None,
         blas_threads="adaptive",
@@ -98,6 +99,7 @@ class _BaseBPNet(BaseEstimator):
         self.max_fun = max_fun
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.max_norm = max_norm
         self.callbacks = callbacks
         self.dtype = dtype
         self.blas_threads = blas_threads
@@ -224,7 +226,7 @@ class _BaseBPNet(BaseEstimator):
         try:
             xp, device = input_namespace(X)
             if xp is not np:  # X on a device: y and sample_weight are encoded on the host
-                y, sample_weight = _host_targets(self, y, sample_weight)
+                y, sample_weight = host_targets(y, sample_weight)
             X, y = validate_data(
                 self,
                 X,
@@ -261,10 +263,11 @@ class _BaseBPNet(BaseEstimator):
                  else self._new_state(arch, n_outputs, numpy_dtype(X.dtype)))
         net, opt, schedule, rng, history, seed = state
         xp, device = input_namespace(X)
-        if model_namespace(net) != (xp, device):  # build on the host, train on X's device
+        if model_namespace(net) != (xp, device) and self.solver != "lbfgs":
+            # built on the host (or continued from elsewhere): train on X's device
             net.to_namespace(xp, device)
             opt.to_namespace(xp, device)
-        X = _cast(X, net.dtype)
+        X = cast(X, net.dtype)
         dtype = numpy_dtype(net.dtype)
         if y.dtype.kind == "f" and y.dtype != dtype:
             y = y.astype(dtype)
@@ -272,7 +275,7 @@ class _BaseBPNet(BaseEstimator):
             sw = _check_weight_range(sw.astype(dtype, copy=False))
         params = self.get_params(deep=False)
         if self.solver == "lbfgs":
-            result = fit_lbfgs(net, self._make_loss(), X, y, sw, history, params=params)
+            result = self._fit_lbfgs(net, opt, X, y, sw, history, params, (xp, device))
         else:
             result = fit_stochastic(net, self._make_loss(), opt, schedule, rng, X, y, sw,
                                     history, params=params, incremental=incremental,
@@ -291,6 +294,20 @@ class _BaseBPNet(BaseEstimator):
         self._history, self._dropout_seed = history, seed
         self._skbpnet_version = _version.current()
         self.n_iter_ = result.n_iter
+
+    def _fit_lbfgs(self, net, opt, X, y, sw, history, params, where):
+        """L-BFGS-B is SciPy's and NumPy only: on a device it runs on a host copy of
+        the data and the network, and the result moves back to the device."""
+        if where[0] is not np:
+            X = nn._namespace.to_numpy(X)
+        if model_namespace(net)[0] is not np:
+            net.to_namespace(np)
+            opt.to_namespace(np)
+        result = fit_lbfgs(net, self._make_loss(), X, y, sw, history, params=params)
+        if where[0] is not np:
+            net.to_namespace(*where)
+            opt.to_namespace(*where)
+        return result
 
     def _new_state(self, arch, n_outputs, dtype):
         """(net, optimizer, schedule, rng, history, dropout seed) of a new model."""
@@ -344,41 +361,13 @@ class _BaseBPNet(BaseEstimator):
                           dtype=(namespace_dtype(xp, np.float64), namespace_dtype(xp, np.float32)))
         if sparse.issparse(X) and X.format == "csc":
             X = X.tocsr()
-        return predict_scores(self._net, _cast(X, self._net.dtype), self.blas_threads)
+        return predict_scores(self._net, cast(X, self._net.dtype), self.blas_threads)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.array_api_support = True
         return tags
-
-    # -- devices --------------------------------------------------------------------------
-    def __sklearn_array_api_convert__(self, converter):
-        """A copy whose arrays ``converter`` moved (scikit-learn's ``move_estimator_to``)."""
-        new = copy.deepcopy(self)
-        if "_net" in new.__dict__:
-            probe = converter(np.zeros(1, numpy_dtype(self._net.dtype)))
-            xp, device = nn._namespace.get_namespace(probe), nn._namespace.device_of(probe)
-            new._net.to_namespace(xp, device)
-            new._optimizer.to_namespace(xp, device)
-        return new
-
-    def _on_host(self):
-        """This estimator, or a NumPy copy of it when its network lives on a device."""
-        if "_net" not in self.__dict__ or model_namespace(self._net)[0] is np:
-            return self
-        return self.__sklearn_array_api_convert__(np.asarray)
-
-    def __deepcopy__(self, memo):
-        # Not through __getstate__, which stores a device model as NumPy.
-        new = type(self).__new__(type(self))
-        memo[id(self)] = new
-        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
-        return new
-
-    def __getstate__(self):
-        """The state to pickle: a model fitted on a device is stored as NumPy."""
-        return super(_BaseBPNet, self._on_host()).__getstate__()
 
     # -- pickling -----------------------------------------------------------------------
     def __setstate__(self, state):
@@ -397,43 +386,6 @@ class _BaseBPNet(BaseEstimator):
             if param.default is not param.empty:
                 state.setdefault(name, param.default)
         super().__setstate__(state)
-
-
-def _host_targets(est, y, sample_weight):
-    """y and sample_weight as NumPy, for a fit on a device (they are small; encoded on the host)."""
-    if est.solver == "lbfgs":
-        raise ValueError(
-            f"{type(est).__name__}(solver='lbfgs') runs SciPy's L-BFGS-B, which works on NumPy "
-            f"arrays only; X is on a device. Use solver='adam' or 'sgd' to train there, or "
-            f"pass NumPy arrays (or leave array_api_dispatch off) to train with lbfgs.")
-    to_numpy = nn._namespace.to_numpy
-    return to_numpy(y), None if sample_weight is None else to_numpy(sample_weight)
-
-
-def _cast(X, dtype):
-    """``X`` in the model's dtype; values beyond its range are refused, not made inf."""
-    if X.dtype == dtype:
-        return X
-    if not isinstance(X, np.ndarray) and not sparse.issparse(X):  # an array API namespace
-        xp = nn._namespace.get_namespace(X)
-        limit = float(np.finfo(numpy_dtype(dtype)).max)
-        if X.shape[0] and (float(xp.max(X)) > limit or float(xp.min(X)) < -limit):
-            raise ValueError(
-                f"X holds values beyond the range of the model's dtype "
-                f"{numpy_dtype(dtype).name}; they would become inf. Scale the features "
-                f"(for example with StandardScaler), or fit a float64 model.")
-        return xp.astype(X, dtype)
-    values = X.data if sparse.issparse(X) else X
-    limit = np.finfo(dtype).max
-    # max and min: two passes without a temporary the size of X (abs would make one)
-    if values.size and (values.max() > limit or values.min() < -limit):
-        raise ValueError(
-            f"X holds values beyond the range of the model's dtype {np.dtype(dtype).name} "
-            f"(largest magnitude {np.abs(values).max():.3g} > {limit:.3g}); they would "
-            f"become inf. Scale the features (for example with StandardScaler), or fit a "
-            f"float64 model."
-        )
-    return X.astype(dtype)
 
 
 def _check_weight_range(sw):

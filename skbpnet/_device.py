@@ -7,12 +7,47 @@ the prediction methods take arrays of that namespace and device and return
 arrays of it. Without dispatch, everything is NumPy, as before.
 """
 
+import copy
+
 import numpy as np
 import sklearn
+from scipy import sparse
 
 from .nn import _namespace
 
-__all__ = ["input_namespace", "model_namespace", "check_same_namespace", "numpy_dtype"]
+__all__ = ["DeviceMixin", "input_namespace", "model_namespace", "check_same_namespace",
+           "numpy_dtype", "namespace_dtype", "host_targets", "cast"]
+
+
+class DeviceMixin:
+    """Moving a fitted estimator between namespaces and devices; NumPy when pickled."""
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy whose arrays ``converter`` moved (scikit-learn's ``move_estimator_to``)."""
+        new = copy.deepcopy(self)
+        if "_net" in new.__dict__:
+            probe = converter(np.zeros(1, numpy_dtype(self._net.dtype)))
+            xp, device = _namespace.get_namespace(probe), _namespace.device_of(probe)
+            new._net.to_namespace(xp, device)
+            new._optimizer.to_namespace(xp, device)
+        return new
+
+    def _on_host(self):
+        """This estimator, or a NumPy copy of it when its network lives on a device."""
+        if "_net" not in self.__dict__ or model_namespace(self._net)[0] is np:
+            return self
+        return self.__sklearn_array_api_convert__(np.asarray)
+
+    def __deepcopy__(self, memo):
+        # Not through __getstate__, which stores a device model as NumPy.
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    def __getstate__(self):
+        """The state to pickle: a model fitted on a device is stored as NumPy."""
+        return super(DeviceMixin, self._on_host()).__getstate__()
 
 
 def input_namespace(X):
@@ -90,3 +125,38 @@ def numpy_dtype(dtype):
 def namespace_dtype(xp, dtype):
     """The dtype of ``xp`` with the name of NumPy dtype ``dtype``."""
     return np.dtype(dtype) if xp is np else getattr(xp, np.dtype(dtype).name)
+
+
+def host_targets(y, sample_weight):
+    """y and sample_weight as NumPy, for a fit on a device (they are small; encoded on the host)."""
+    to_numpy = _namespace.to_numpy
+    return to_numpy(y), None if sample_weight is None else to_numpy(sample_weight)
+
+
+def cast(X, dtype):
+    """``X`` in the model's dtype; values beyond its range are refused, not made inf."""
+    if X.dtype == dtype:
+        return X
+    if not isinstance(X, np.ndarray) and not sparse.issparse(X):  # an array API namespace
+        xp = _namespace.get_namespace(X)
+        dtype = namespace_dtype(xp, numpy_dtype(dtype))
+        if X.dtype == dtype:
+            return X
+        limit = float(np.finfo(numpy_dtype(dtype)).max)
+        if X.shape[0] and (float(xp.max(X)) > limit or float(xp.min(X)) < -limit):
+            raise ValueError(
+                f"X holds values beyond the range of the model's dtype "
+                f"{numpy_dtype(dtype).name}; they would become inf. Scale the features "
+                f"(for example with StandardScaler), or fit a float64 model.")
+        return xp.astype(X, dtype)
+    values = X.data if sparse.issparse(X) else X
+    limit = np.finfo(dtype).max
+    # max and min: two passes without a temporary the size of X (abs would make one)
+    if values.size and (values.max() > limit or values.min() < -limit):
+        raise ValueError(
+            f"X holds values beyond the range of the model's dtype {np.dtype(dtype).name} "
+            f"(largest magnitude {np.abs(values).max():.3g} > {limit:.3g}); they would "
+            f"become inf. Scale the features (for example with StandardScaler), or fit a "
+            f"float64 model."
+        )
+    return X.astype(dtype)

@@ -99,6 +99,14 @@ _COMMON_PARAMETERS = """\
     input_dropout : float in [0, 1), default=0.0
         Inverted dropout on the input features during training (0.2 is the
         classic choice for pixels). Not available with lbfgs.
+    max_norm : float or None, default=None
+        Max-norm constraint (Srivastava et al., 2014): after every update,
+        each unit's incoming weight vector (a column of ``coefs_[i]``, output
+        layer included; never the intercepts) whose L2 norm exceeds
+        ``max_norm`` is scaled back to norm ``max_norm``. It bounds the
+        weights without shrinking them all, which lets dropout networks use
+        large learning rates; 3 or 4 are usual. None applies no constraint.
+        Not available with lbfgs (see :func:`skbpnet.nn.max_norm_`).
     callbacks : list of callable, default=None
         Each is called after every epoch as ``callback(info)`` with a dict
         (``epoch``, ``loss``, ``seconds``, ``network``: the
@@ -250,6 +258,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         max_fun=15000,
         dropout=0.0,
         input_dropout=0.0,
+        max_norm=None,
         class_weight=None,
         callbacks=None,
         dtype=None,
@@ -263,7 +272,8 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, input_dropout=input_dropout, callbacks=callbacks, dtype=dtype,
+            dropout=dropout, input_dropout=input_dropout, max_norm=max_norm,
+            callbacks=callbacks, dtype=dtype,
             blas_threads=blas_threads,
         )
         self.class_weight = class_weight
@@ -566,6 +576,7 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         max_fun=15000,
         dropout=0.0,
         input_dropout=0.0,
+        max_norm=None,
         callbacks=None,
         dtype=None,
         blas_threads="adaptive",
@@ -578,7 +589,8 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, input_dropout=input_dropout, callbacks=callbacks, dtype=dtype,
+            dropout=dropout, input_dropout=input_dropout, max_norm=max_norm,
+            callbacks=callbacks, dtype=dtype,
             blas_threads=blas_threads,
         )
         self.loss = loss

@@ -137,7 +137,7 @@ def predict_scores(net, X, blas_threads=None):
         return net.infer(X)
     if not isinstance(net.param_vector, np.ndarray):  # a device: chunks, no thread tuning
         xp = get_namespace(X)
-        return xp.concat([net.infer(X[start : start + PREDICT_CHUNK, ...])
+        return xp.concat([net.infer(X[start : min(start + PREDICT_CHUNK, n), ...])
                           for start in range(0, n, PREDICT_CHUNK)], axis=0)
     from ._solvers.threads import PROBE_STEPS, ThreadTuner
 

@@ -125,7 +125,26 @@ def validate_params(est):
                 f"{name} cannot combine solver='lbfgs' with {key}={params[key]}: L-BFGS "
                 f"needs a deterministic objective. Use solver='adam' or 'sgd', or {key}=0."
             )
+    _check_max_norm(name, params)
     return [int(s) for s in sizes]
+
+
+def _check_max_norm(name, params):
+    c = params.get("max_norm")
+    if c is None:
+        return
+    if not _real(0, lo_open=True)[0](c):
+        raise ValueError(
+            f"The 'max_norm' parameter of {name} must be None or a positive, finite number; "
+            f"got {c!r}. Pass None for no constraint, or the largest norm allowed for each "
+            f"unit's incoming weights (3 or 4 are usual)."
+        )
+    if params["solver"] == "lbfgs":
+        raise ValueError(
+            f"{name} cannot combine solver='lbfgs' with max_norm={c!r}: the constraint is "
+            f"applied after each minibatch update, and L-BFGS makes none. Use solver='adam' "
+            f"or 'sgd', or max_norm=None."
+        )
 
 
 def _check_precision_and_threads(name, params):

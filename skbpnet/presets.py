@@ -38,7 +38,7 @@ def estimator_params(preset):
     ----------
     preset : dict
         ``MNIST_DEFAULTS``, ``DIGITS_DEFAULTS`` or a dict with the same keys
-        (``input_dropout`` optional).
+        (``input_dropout`` and ``max_norm`` optional).
 
     Returns
     -------
@@ -57,6 +57,7 @@ def estimator_params(preset):
         momentum=preset["momentum"], nesterovs_momentum=True, alpha=preset["alpha"],
         batch_size=preset["batch_size"], max_iter=preset["epochs"],
         dropout=preset.get("dropout", 0.0), input_dropout=preset.get("input_dropout", 0.0),
+        max_norm=preset.get("max_norm"),
     )
 
 # ``skbpnet train``: small tables, so one modest hidden layer and Adam, which

@@ -38,8 +38,14 @@ the ``mnist`` marker automatically, so ``pytest -m "not mnist"`` leaves them
 out.
 """
 
-import hashlib
 import os
+
+# scikit-learn's array API checks (tests/test_common.py, tests/test_array_api.py)
+# need SciPy's array API mode, which is read when SciPy is first imported: set it
+# before anything imports scikit-learn.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import hashlib  # noqa: E402
 import shutil
 import time
 from collections import namedtuple

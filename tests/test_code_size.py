@@ -35,6 +35,20 @@ def test_measure_counts_code_not_documentation(tmp_path):
     assert functions == [(3, f"{tmp_path / 'm.py'}:5 f")]
 
 
+def test_an_init_signature_does_not_count_but_its_body_does(tmp_path):
+    # scikit-learn requires every hyperparameter in __init__'s signature: that
+    # list is the API, not logic, so only the body of an __init__ counts.
+    params = "".join(f"        p{i}=None,\n" for i in range(80))
+    (tmp_path / "m.py").write_text(
+        "class E:\n    def __init__(\n        self,\n" + params + "    ):\n"
+        "        self.p0 = p0\n        self.p1 = p1\n\n"
+        "    def fit(\n        self,\n" + params + "    ):\n        return self\n"
+    )
+    _, functions = code_size.measure(str(tmp_path))
+    assert sorted(functions) == [(2, f"{tmp_path / 'm.py'}:2 __init__"),
+                                 (84, f"{tmp_path / 'm.py'}:88 fit")]
+
+
 def test_no_module_or_function_of_skbpnet_is_too_long():
     modules, functions = code_size.measure(str(REPO / "skbpnet"))
     assert modules and functions

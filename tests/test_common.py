@@ -14,7 +14,7 @@ CONFIGS = [
     {"solver": "sgd", "learning_rate_init": 0.01},
     {"solver": "lbfgs"},
     {"early_stopping": True, "validation_fraction": 0.2},
-    {"dropout": 0.2, "input_dropout": 0.1},
+    {"dropout": 0.2, "input_dropout": 0.1, "max_norm": 3.0},
 ]
 
 ESTIMATORS = [cls(**params) for params in CONFIGS for cls in (BPNetClassifier, BPNetRegressor)]

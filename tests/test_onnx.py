@@ -181,6 +181,13 @@ def test_dropout_leaves_nothing_in_the_graph():
     _check_classifier(clf, X)
 
 
+def test_max_norm_model_exports_and_matches():
+    # The constraint acts on training only: the graph is the usual one.
+    clf, X = _fit_clf("multiclass", "relu", dropout=0.2, max_norm=0.5)
+    assert max(np.linalg.norm(w, axis=0).max() for w in clf.coefs_) <= 0.5 * (1 + 1e-12)
+    _check_classifier(clf, X)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_pipeline_with_standard_scaler(dtype):
     X = _data(dtype) * 10 + 3

@@ -39,6 +39,23 @@ def test_every_scikit_learn_parameter_exists_with_the_same_default(ours, theirs)
     assert list(ours_sig)[:len(positional)] == positional
 
 
+@pytest.mark.parametrize("ours, theirs", PAIRS, ids=PAIR_IDS)
+def test_our_additions_are_the_documented_ones_with_neutral_defaults(ours, theirs):
+    # What we add to MLP's signature (docs/user_guide/estimators.rst lists it);
+    # each default leaves MLP's behaviour as it is.
+    added = {name: p.default for name, p in inspect.signature(ours).parameters.items()
+             if name not in inspect.signature(theirs).parameters}
+    expected = {"dropout": 0.0, "input_dropout": 0.0, "max_norm": None, "callbacks": None,
+                "dtype": None, "blas_threads": "adaptive"}
+    if ours is BPNetClassifier:
+        expected["class_weight"] = None
+    assert added == expected
+    assert all(p.kind is p.KEYWORD_ONLY for n, p in inspect.signature(ours).parameters.items()
+               if n in added)
+    names = list(inspect.signature(ours).parameters)
+    assert names.index("max_norm") == names.index("input_dropout") + 1
+
+
 # -- loss='poisson' --------------------------------------------------------------------
 def poisson_data(seed, n=600):
     rng = np.random.default_rng(seed)

@@ -16,7 +16,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .._network import predict_scores
-from ..nn import AdaptiveLR, Dropout
+from ..nn import AdaptiveLR, Dropout, apply_max_norm
 from ..nn._namespace import asarray_on, device_of, get_namespace, to_numpy
 from ..nn.hashing import as_signed, dropout_salt, row_hashes
 from .history import TrainResult
@@ -75,6 +75,7 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
         n_iter_no_change=params["n_iter_no_change"], verbose=bool(params["verbose"]),
         callbacks=() if callbacks is None else _as_list(callbacks), dropout_seed=dropout_seed,
         threads=ThreadTuner(params.get("blas_threads") if xp is np else None),
+        max_norm=params.get("max_norm"),
     )
     history.validated = early
     start_loss = _start_loss(net, loss, X, y, sw, float(params["alpha"]))
@@ -154,17 +155,22 @@ class Trainer:
         Salt for the keyed dropout masks.
     threads : ThreadTuner, default=None
         Chooses the BLAS thread count of each epoch; None leaves the BLAS alone.
+    max_norm : float, default=None
+        After every update, each unit's incoming weight vector (a column of a
+        Linear weight) longer than ``max_norm`` is scaled back to that norm
+        (:func:`skbpnet.nn.apply_max_norm`); None applies no constraint.
     """
 
     def __init__(self, net, loss, optimizer, schedule, *, alpha, batch_size, shuffle, rng,
                  tol, n_iter_no_change, verbose=False, callbacks=(), dropout_seed=0,
-                 threads=None):
+                 threads=None, max_norm=None):
         self.net, self.loss, self.optimizer, self.schedule = net, loss, optimizer, schedule
         self.alpha, self.batch_size, self.shuffle, self.rng = alpha, batch_size, shuffle, rng
         self.tol, self.n_iter_no_change = tol, n_iter_no_change
         self.verbose, self.callbacks = verbose, list(callbacks or ())
         self.dropout_seed = dropout_seed
         self.threads = threads if threads is not None else ThreadTuner(None)
+        self.max_norm = max_norm
         self.n_dropouts = sum(isinstance(m, Dropout) for m in net.layers)
 
     # -- one epoch -----------------------------------------------------------------
@@ -230,6 +236,8 @@ class Trainer:
             net.backward(self.loss.backward())
             self.optimizer.step(params, grads, l2=[l2_scale(self.alpha, sw_sum), 0.0],
                                 fused=fused and self.optimizer.fused)
+            if self.max_norm is not None:
+                apply_max_norm(net, self.max_norm)
         return value
 
     # -- the loop --------------------------------------------------------------------

@@ -105,6 +105,9 @@ def add_network_options(p, defaults, output):
         help="dropout rate on the hidden layers")
     add("--input-dropout", type=float, default=defaults.get("input_dropout", 0.0),
         help="dropout rate on the inputs")
+    add("--max-norm", type=float, default=defaults.get("max_norm"), metavar="C",
+        help="max-norm constraint: rescale each unit's incoming weights to norm C "
+             "whenever an update takes them beyond it (3 or 4 are usual; default: none)")
     add("--activation", default="relu", choices=ACTIVATIONS, help="hidden activation")
     add("--seed", type=int, default=0, help="random seed")
     add("--threads", type=int, default=None,
@@ -152,7 +155,7 @@ def make_estimator(args, kind="classifier"):
     preset = dict(hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
                   solver=args.solver, lr=args.lr, momentum=args.momentum,
                   dropout=args.dropout, input_dropout=args.input_dropout, alpha=args.alpha,
-                  schedule=args.schedule)
+                  schedule=args.schedule, max_norm=args.max_norm)
     cls = BPNetClassifier if kind == "classifier" else BPNetRegressor
     return cls(**estimator_params(preset), activation=args.activation,
                random_state=args.seed, n_iter_no_change=args.epochs + 1)

@@ -16,6 +16,7 @@ wrap it.
 
 from .activations import ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .base import Module
+from .constraints import apply_max_norm, max_norm_
 from .layers import Dropout, Linear
 from .losses import (
     Loss,
@@ -57,4 +58,6 @@ __all__ = [
     "CosineLR",
     "CosineRestartLR",
     "SCHEDULES",
+    "max_norm_",
+    "apply_max_norm",
 ]

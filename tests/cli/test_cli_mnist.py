@@ -74,8 +74,18 @@ def test_offline_without_data_gives_clear_message(tmp_path, monkeypatch, capsys)
 def test_help_reads_well():
     help_text = build_parser()._subparsers._group_actions[0].choices["mnist"].format_help()
     for option in ("--hidden", "--epochs", "--batch-size", "--solver", "--lr", "--dropout",
-                   "--seed", "--threads", "--plot", "--format", "--input-dropout"):
+                   "--seed", "--threads", "--plot", "--format", "--input-dropout", "--max-norm"):
         assert option in help_text
+
+
+@pytest.mark.parametrize("command", [["digits"], ["mnist"], ["train", "data.csv", "--target", "y"]])
+def test_max_norm_option_reaches_the_estimator(command):
+    from skbpnet.cli._common import make_estimator
+
+    parser = build_parser()
+    assert make_estimator(parser.parse_args(command)).max_norm is None
+    est = make_estimator(parser.parse_args(command + ["--max-norm", "3.5"]))
+    assert est.max_norm == 3.5
 
 
 def test_console_script_runs_as_module():

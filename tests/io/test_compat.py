@@ -63,6 +63,13 @@ def test_classifier_predicts_bitwise_what_0_1_0_predicted(how, expected):
     assert clf.validation_scores_ == expected["val"].tolist()
 
 
+def test_0_1_0_files_take_the_defaults_of_parameters_added_since():
+    for path in (CLF, REG):
+        est = load_old(path)
+        assert est.get_params()["max_norm"] is None
+        assert type(est)().get_params()["max_norm"] is None
+
+
 def test_regressor_predicts_bitwise_what_0_1_0_predicted(expected):
     reg = load_old(REG)
     pred = reg.predict(expected["X"])
@@ -173,6 +180,6 @@ def test_a_0_1_0_pickle_takes_the_defaults_of_parameters_added_since():
         est = joblib.load(os.path.join(DATA, "classifier-0.1.0.joblib"))
     params = est.get_params()
     defaults = BPNetClassifier().get_params()
-    for name in ("dtype", "blas_threads"):
+    for name in ("dtype", "blas_threads", "max_norm"):
         assert params[name] == defaults[name]
     assert est.predict(np.zeros((1, est.n_features_in_))).shape == (1,)
