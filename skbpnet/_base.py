@@ -203,6 +203,9 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. float32 data trains in float32, anything else in float64.
+            Under ``sklearn.config_context(array_api_dispatch=True)``, a PyTorch
+            tensor, CuPy array or array_api_strict array trains on its device
+            (see :doc:`/user_guide/gpu`); y and sample_weight may be of any namespace.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets: class labels, a label indicator matrix, or real values.
         sample_weight : array-like of shape (n_samples,), default=None

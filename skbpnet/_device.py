@@ -68,6 +68,13 @@ def input_namespace(X):
     xp = _namespace.get_namespace(X)
     if _namespace.is_numpy(xp):
         return np, "cpu"
+    name = getattr(xp, "__name__", "")
+    if "jax" in name or "dask" in name:
+        raise ValueError(
+            f"skbpnet cannot train on {name.split('.')[-1]} arrays: it updates the network's "
+            f"parameters in place, which {name.split('.')[-1]} arrays do not allow. Under "
+            f"array_api_dispatch it takes PyTorch tensors, CuPy arrays and array_api_strict "
+            f"arrays; convert X (for example with numpy.asarray) for anything else.")
     return xp, _namespace.device_of(X)
 
 

@@ -193,6 +193,11 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
     binary cross-entropy; multiclass targets use a softmax output with
     cross-entropy.
 
+    It supports scikit-learn's array API dispatch: under
+    ``sklearn.config_context(array_api_dispatch=True)`` it trains and predicts
+    on PyTorch tensors and CuPy arrays where they live, a GPU included
+    (:doc:`/user_guide/gpu`).
+
     Parameters
     ----------
 {params}
@@ -511,8 +516,8 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
     __doc__ = """Multi-layer perceptron regressor trained by backpropagation.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`,
-    with the additions of :class:`BPNetClassifier`. Single- and multi-output
-    targets.
+    with the additions of :class:`BPNetClassifier`, array API dispatch (GPU
+    training) included. Single- and multi-output targets.
 
     Parameters
     ----------

@@ -20,22 +20,17 @@ from sklearn.datasets import load_digits, make_regression
 from skbpnet import BPNetClassifier, BPNetRegressor, DivergenceWarning, load, save
 from skbpnet.nn._namespace import device_of, get_namespace, to_numpy
 
+from ._array_api_helpers import namespace_for_tests
+
 
 
 def dispatch():
     return sklearn.config_context(array_api_dispatch=True)
 
 
-@pytest.fixture(params=["array_api_strict", "torch"])
+@pytest.fixture(params=["array_api_strict", "torch", "torch-cuda", "cupy"])
 def space(request):
-    if request.param == "array_api_strict":
-        xp = pytest.importorskip("array_api_strict", reason="array_api_strict is not installed "
-                                                            "(the [test] extra brings it)")
-        device = xp.Device("device1")
-    else:
-        torch = pytest.importorskip("torch", reason="PyTorch is not installed: its CPU "
-                                                    "tensors are not tested")
-        xp, device = get_namespace(torch.ones(1)), "cpu"
+    xp, device = namespace_for_tests(request.param)
     return xp, device, lambda a: xp.asarray(np.asarray(a), device=device)
 
 
@@ -291,3 +286,29 @@ def test_device_models_save_as_numpy(space, digits, tmp_path):
 
     twin = copy.deepcopy(clf)  # a deep copy stays on the device
     assert _on(twin.coefs_[0], xp, device)
+
+
+def test_device_models_export_with_skops_and_onnx(space, digits):
+    xp, device, to_xp = space
+    X, y = digits
+    with dispatch():
+        clf = _quiet(BPNetClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit,
+                     to_xp(X), to_xp(y))
+        expected = to_numpy(clf.predict_proba(to_xp(X)))
+    sio = pytest.importorskip("skops.io", reason="skops is not installed (the [test] extra "
+                                                 "brings it)")
+    blob = sio.dumps(clf)
+    restored = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
+    assert isinstance(restored.coefs_[0], np.ndarray)
+    np.testing.assert_allclose(restored.predict_proba(X), expected, atol=1e-12)
+    pytest.importorskip("skl2onnx", reason="skl2onnx is not installed (the [onnx] extra)")
+    rt = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (the [onnx] "
+                                                   "extra)")
+    import skl2onnx
+
+    import skbpnet.onnx  # noqa: F401 - registers the converters
+
+    onx = skl2onnx.to_onnx(clf, X[:1].astype(np.float64), options={"zipmap": False})
+    session = rt.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    _, proba = session.run(None, {session.get_inputs()[0].name: X})
+    np.testing.assert_allclose(proba, expected, atol=1e-10)

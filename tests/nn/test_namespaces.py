@@ -15,23 +15,13 @@ from skbpnet import nn
 from skbpnet.nn._namespace import get_namespace, to_numpy
 from skbpnet.nn.hashing import keyed_keep, splitmix64
 
-
-def _strict():
-    xp = pytest.importorskip("array_api_strict", reason="array_api_strict is not installed "
-                                                        "(the [test] extra brings it)")
-    return xp, xp.Device("device1")
+from .._array_api_helpers import namespace_for_tests
 
 
-def _torch():
-    torch = pytest.importorskip("torch", reason="PyTorch is not installed: its CPU tensors "
-                                                "are not tested")
-    return get_namespace(torch.ones(1)), "cpu"
-
-
-@pytest.fixture(params=["array_api_strict", "torch"])
+@pytest.fixture(params=["array_api_strict", "torch", "torch-cuda", "cupy"])
 def space(request):
     """(xp, device, to_xp): the namespace, its device, and a NumPy-to-namespace mover."""
-    xp, device = _strict() if request.param == "array_api_strict" else _torch()
+    xp, device = namespace_for_tests(request.param)
     return xp, device, lambda a: xp.asarray(np.asarray(a), device=device)
 
 
