@@ -65,6 +65,10 @@ def input_namespace(X):
     compat = _namespace._compat()
     if isinstance(X, np.ndarray) or not compat.is_array_api_obj(X):
         return np, "cpu"  # NumPy, lists, data frames, sparse matrices
+    if "sparse" in str(getattr(X, "layout", "")) or getattr(X, "is_sparse", False):
+        raise ValueError(
+            "skbpnet does not train on sparse tensors: pass a dense tensor to train on its "
+            "device, or a SciPy sparse matrix (CSR or CSC), which trains on the host.")
     xp = _namespace.get_namespace(X)
     if _namespace.is_numpy(xp):
         return np, "cpu"

@@ -3,6 +3,7 @@
 import functools
 
 import numpy as np
+import sklearn
 from scipy import sparse
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
@@ -501,8 +502,8 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         Returns
         -------
         float
-            Mean accuracy, as ``ClassifierMixin.score``; on a device, computed
-            there with ``y`` and the weights moved to it.
+            Mean accuracy, as ``ClassifierMixin.score`` (predictions made on a
+            device are scored on the host).
         """
         return _score(accuracy_score, self.predict(X), y, sample_weight)
 
@@ -689,7 +690,8 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         Returns
         -------
         float
-            R² (uniform average over outputs); on a device, computed there.
+            R² (uniform average over outputs), as ``RegressorMixin.score``
+            (predictions made on a device are scored on the host).
         """
         return _score(r2_score, self.predict(X), y, sample_weight)
 
@@ -730,11 +732,15 @@ def _proba_xp(s, multilabel):
 
 
 def _score(metric, pred, y, sample_weight):
-    """``metric(y, pred)`` as a float; on a device, y and the weights are moved there first."""
-    if isinstance(pred, np.ndarray):
-        return float(metric(y, pred, sample_weight=sample_weight))
-    xp, device = get_namespace(pred), device_of(pred)
-    y = asarray_on(y, xp, device)
-    if sample_weight is not None:
-        sample_weight = asarray_on(sample_weight, xp, device)
+    """``metric(y, pred)`` as a float.
+
+    Predictions made on a device are scored on the host: one array of labels
+    or values comes back, and the mean is NumPy's float64 one (scikit-learn's
+    metrics on PyTorch average in its default float32).
+    """
+    if not isinstance(pred, np.ndarray):
+        pred, y = to_numpy(pred), to_numpy(y)
+        sample_weight = None if sample_weight is None else to_numpy(sample_weight)
+        with sklearn.config_context(array_api_dispatch=False):
+            return float(metric(y, pred, sample_weight=sample_weight))
     return float(metric(y, pred, sample_weight=sample_weight))

@@ -80,7 +80,7 @@ def test_classifier_matches_numpy(space, digits, params):
     np.testing.assert_allclose(to_numpy(proba), ref.predict_proba(X), atol=1e-10)
     np.testing.assert_allclose(to_numpy(log_proba), ref.predict_log_proba(X), atol=1e-8)
     np.testing.assert_array_equal(to_numpy(labels), ref.predict(X))
-    assert isinstance(score, float) and score == pytest.approx(ref.score(X, y), abs=1e-6)
+    assert isinstance(score, float) and score == pytest.approx(ref.score(X, y), abs=1e-12)
     assert clf.n_iter_ == ref.n_iter_
     if params.get("early_stopping"):
         assert clf.validation_scores_ == pytest.approx(ref.validation_scores_)
@@ -312,3 +312,25 @@ def test_device_models_export_with_skops_and_onnx(space, digits):
     session = rt.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
     _, proba = session.run(None, {session.get_inputs()[0].name: X})
     np.testing.assert_allclose(proba, expected, atol=1e-10)
+
+
+def test_zero_weight_batches_are_skipped_as_on_the_host(space, digits):
+    xp, device, to_xp = space
+    X, y = digits
+    sw = np.ones(len(y))
+    sw[:100] = 0.0  # with shuffle=False, the first two batches of 50 weigh nothing
+    kw = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0, shuffle=False, batch_size=50,
+              solver="sgd", learning_rate_init=0.05, alpha=1e-3)
+    ref = _quiet(BPNetClassifier(**kw).fit, X, y, sample_weight=sw)
+    with dispatch():
+        clf = _quiet(BPNetClassifier(**kw).fit, to_xp(X), to_xp(y), sample_weight=to_xp(sw))
+    np.testing.assert_allclose(clf.loss_curve_, ref.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(to_numpy(clf.coefs_[0]), ref.coefs_[0], rtol=1e-9, atol=1e-11)
+
+
+def test_sparse_tensors_are_refused_clearly(digits):
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed: its sparse tensors "
+                                                "are not tested here")
+    X, y = digits
+    with dispatch(), pytest.raises(ValueError, match="sparse tensors.*SciPy sparse matrix"):
+        BPNetClassifier(max_iter=1).fit(torch.asarray(X).to_sparse(), torch.asarray(y))

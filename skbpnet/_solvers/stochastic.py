@@ -18,7 +18,8 @@ import numpy as np
 from .._network import predict_scores
 from ..nn import AdaptiveLR, Dropout, apply_max_norm
 from ..nn._namespace import asarray_on, device_of, get_namespace, to_numpy
-from ..nn.hashing import as_signed, dropout_salt, row_hashes
+from ..nn.hashing import dropout_salt, row_hashes
+from .device import run_epoch_on_device, take
 from .history import TrainResult
 from .penalty import l2_scale, l2_value
 from .snapshot import Snapshot
@@ -96,7 +97,7 @@ def _start_loss(net, loss, X, y, sw, alpha, n=2048):
         return math.nan
     with np.errstate(all="ignore"):
         fresh = type(loss).from_config(loss.get_config())  # keeps the training loss's cache
-        value = fresh.forward(predict_scores(net, _take(X, rows, xp)), _take(y, rows, xp), swb)
+        value = fresh.forward(predict_scores(net, take(X, rows, xp)), take(y, rows, xp), swb)
     return float(value) + l2_value(net, alpha, sw_sum)
 
 
@@ -176,19 +177,15 @@ class Trainer:
     # -- one epoch -----------------------------------------------------------------
     def run_epoch(self, X, y, sample_weight, epoch, hashes=None):
         """One pass over (X, y) in minibatches; returns the mean loss or nan on divergence."""
+        if not isinstance(y, np.ndarray):  # on a device: no host sync per batch
+            return run_epoch_on_device(self, X, y, sample_weight, epoch, hashes)
         net, n, bs = self.net, X.shape[0], self.batch_size
-        xp = get_namespace(X)
-        # The generator stays on the host; on a device, the order is sent once per epoch.
         order = self.rng.permutation(n) if self.shuffle else None
-        if order is not None and xp is not np:
-            order = asarray_on(order, xp, device_of(X))
         pv, gv, k = net.param_vector, net.grad_vector, net.n_penalized
         params, grads = [pv[:k], pv[k:]], [gv[:k], gv[k:]]
         salts = None
         if hashes is not None and self.n_dropouts:
             salts = [dropout_salt(self.dropout_seed, epoch, i) for i in range(self.n_dropouts)]
-            if xp is not np:  # the keys are int64 with the uint64 bits there
-                salts = [as_signed(s) for s in salts]
         net.train(True)
         net.input_grad = False
         total, tuner = 0.0, self.threads
@@ -197,7 +194,7 @@ class Trainer:
             for i, start in enumerate(range(0, n, bs)):
                 stop = min(start + bs, n)
                 idx = slice(start, stop) if order is None else order[start:stop]
-                keys = None if salts is None else [_take(hashes, idx, xp) ^ s for s in salts]
+                keys = None if salts is None else [hashes[idx] ^ s for s in salts]
                 tuner.before_step(i)
                 # The fused update calls SciPy's BLAS, whose threads would fight
                 # NumPy's: fuse only where SciPy's BLAS runs one thread.
@@ -221,13 +218,13 @@ class Trainer:
         ``np.take`` with ``out=``). Returns None for a batch of zero total
         weight, and a non-finite loss, without updating, when training diverges.
         """
-        net, xp = self.net, get_namespace(y)
-        Xb, yb = _take(X, idx, xp), _take(y, idx, xp)
+        net = self.net
+        Xb, yb = X[idx], y[idx]
         if sample_weight is None:
             swb, sw_sum = None, Xb.shape[0]
         else:
-            swb = _take(sample_weight, idx, xp)
-            sw_sum = float(xp.sum(swb))
+            swb = sample_weight[idx]
+            sw_sum = float(swb.sum())
             if sw_sum <= 0:
                 return None  # a batch of zero-weight samples teaches nothing
         value = self.loss.forward(net.forward(Xb, dropout_keys=keys), yb, swb)
@@ -356,15 +353,6 @@ class Trainer:
             best.take(self.net, self.optimizer)
         history.best_validation_loss = min(best_loss, val_loss)
         return improved
-
-
-def _take(a, idx, xp):
-    """The rows ``idx`` (a slice, or integer positions in ``a``'s namespace) of ``a``."""
-    if xp is np:
-        return a[idx]
-    if isinstance(idx, slice):
-        return a[idx, ...]  # the array API wants every axis named
-    return xp.take(a, idx, axis=0)
 
 
 def _all_finite(a):

@@ -92,8 +92,14 @@ class Loss:
             raise ValueError("sample_weight must have a positive sum.")
         return w / total
 
-    def forward_xp(self, scores, y, sample_weight=None):
-        """:meth:`forward` for scores of an array API namespace other than NumPy."""
+    def forward_xp(self, scores, y, sample_weight=None, to_float=True):
+        """:meth:`forward` for scores of an array API namespace other than NumPy.
+
+        With ``to_float=False`` the value stays a 0-d array on the scores'
+        device and nothing waits for the device (the caller has checked that
+        the weights have a positive sum): a training loop on a GPU reads its
+        losses once per epoch.
+        """
         xp, device = get_namespace(scores), device_of(scores)
         factor = 1.0 / scores.shape[0]
         if sample_weight is not None:
@@ -102,14 +108,16 @@ class Loss:
                 raise ValueError(f"sample_weight has {w.shape[0]} entries for "
                                  f"{scores.shape[0]} samples.")
             total = xp.sum(w)
-            if not float(total) > 0:
+            if to_float and not float(total) > 0:
                 raise ValueError("sample_weight must have a positive sum.")
             factor = w / total
         per_sample, grad = self._xp(xp, scores, y, device)
         self._grad = grad * factor
         if isinstance(factor, float):
-            return float(xp.mean(per_sample))
-        return float(xp.sum(per_sample * xp.reshape(factor, (-1,))))
+            value = xp.mean(per_sample)
+        else:
+            value = xp.sum(per_sample * xp.reshape(factor, (-1,)))
+        return float(value) if to_float else value
 
     def _xp(self, xp, scores, y, device):
         """Array API: (loss per sample, unweighted gradient per sample)."""
