@@ -292,7 +292,7 @@ def array_dispatch(target):
     # environment when the context is entered. SciPy itself reads the variable
     # once, at its import (long done here), so setting it now only satisfies
     # that check: the estimators' device path calls no SciPy function on device
-    # arrays (L-BFGS, the one that would, is refused under dispatch).
+    # arrays (L-BFGS, the one that would, runs on a host copy of the data).
     os.environ.setdefault("SCIPY_ARRAY_API", "1")
     if os.environ["SCIPY_ARRAY_API"] != "1":
         fail(f"--device and --array-library need the environment variable SCIPY_ARRAY_API=1 "
