@@ -29,6 +29,11 @@ best
     the README's best network (784-1024-1024-10, input dropout 0.2,
     dropout 0.4, lr 0.1, 50 epochs, the other settings of ``skbpnet mnist``),
     one fit: time (goal: under 2 minutes) and test accuracy.
+tests
+    skbpnet's own device tests (``tests/test_array_api.py``,
+    ``tests/nn/test_namespaces.py``) for the PyTorch CUDA and CuPy namespaces,
+    which skip on a machine without a GPU: every module of the core and every
+    fit feature against NumPy (needs pytest; skipped with the reason without).
 showcase (only with ``--showcase``, and only when BPNetClassifier has ``max_norm``)
     3 hidden layers of 1024, input dropout 0.2, dropout 0.5, max-norm
     ``--max-norm`` (default 3): mean and spread of the test accuracy over
@@ -68,7 +73,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _bench_common import load_data, machine, median, versions  # noqa: E402
 
-SECTIONS = ("checks", "default", "best", "showcase")
+SECTIONS = ("checks", "tests", "default", "best", "showcase")
 BEST = dict(hidden=[1024, 1024], input_dropout=0.2, dropout=0.4, lr=0.1, epochs=50)
 SHOWCASE = dict(hidden=[1024, 1024, 1024], input_dropout=0.2, dropout=0.5, lr=0.1, epochs=50)
 CHECK_CONFIGS = [{}, {"dropout": 0.2, "input_dropout": 0.1},
@@ -227,6 +232,32 @@ def section_checks(device, args, record):
     print(f"# checks: {counts['pass']} passed, {counts['FAIL']} failed, "
           f"{counts['skip']} skipped")
     return counts
+
+
+def section_tests(device, args, record):
+    """skbpnet's device tests on CUDA and CuPy, in a child pytest (they skip without a GPU)."""
+    import subprocess
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    keyword = "cuda or cupy" if device.cuda else "torch and not cuda"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+               "-rs", "-k", keyword, "tests/test_array_api.py", "tests/nn/test_namespaces.py"]
+    print(f"\n-- skbpnet's device tests: {' '.join(command[1:])}")
+    try:
+        import pytest  # noqa: F401
+    except ImportError:
+        print("# skipped: pytest is not installed here (pip install pytest to run them)")
+        record("tests", status="skip", reason="pytest not installed")
+        return None
+    tic = time.perf_counter()
+    out = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=240)
+    tail = (out.stdout + out.stderr).strip().splitlines()[-15:]
+    print("\n".join(tail))
+    record("tests", returncode=out.returncode, seconds=round(time.perf_counter() - tic, 1),
+           summary=tail[-1] if tail else "")
+    if out.returncode not in (0, 5):  # 5: nothing collected
+        raise RuntimeError(f"skbpnet's device tests failed (pytest exit {out.returncode})")
+    return out.returncode
 
 
 # -- the hand-written PyTorch loop -----------------------------------------------------------
@@ -444,8 +475,8 @@ def parse_args(argv=None):
                    help="cuda (default), cuda:N, or cpu: a smoke test on PyTorch CPU tensors")
     p.add_argument("--quick", action="store_true",
                    help="2000 training images, 1 epoch, one check configuration")
-    p.add_argument("--sections", nargs="+", choices=SECTIONS[:3], default=list(SECTIONS[:3]),
-                   help="which sections to run (default: all three)")
+    p.add_argument("--sections", nargs="+", choices=SECTIONS[:4], default=list(SECTIONS[:4]),
+                   help="which sections to run (default: all four)")
     p.add_argument("--repeats", type=int, default=2,
                    help="interleaved rounds of 'default' (default: 2)")
     p.add_argument("--epochs", type=int, default=None,
@@ -490,7 +521,7 @@ def main(argv=None):
                    quick=args.quick)
     record = Recorder(args.out, context)
     data = None
-    if set(args.sections) - {"checks"}:
+    if set(args.sections) - {"checks", "tests"}:
         X, X_test, y, y_test, source = load_data(args.data_home, args.n_train, verbose=False)
         print(f"# data: {source}")
         device.sync()
@@ -500,6 +531,7 @@ def main(argv=None):
         print(f"# data to {device.name} once: {time.perf_counter() - tic:.2f} s "
               f"({(X.nbytes + X_test.nbytes) / 2**20:.0f} MiB of float32 images)")
     sections = {"checks": lambda: section_checks(device, args, record),
+                "tests": lambda: section_tests(device, args, record),
                 "default": lambda: section_default(device, data, args, record),
                 "best": lambda: section_best(device, data, args, record),
                 "showcase": lambda: section_showcase(device, data, args, record)}
