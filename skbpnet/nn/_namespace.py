@@ -57,10 +57,22 @@ def get_namespace(*arrays):
     >>> get_namespace(np.ones(2), None) is np
     True
     """
-    others = [a for a in arrays if not _is_host(a)]
-    if not others:
-        return np
-    return _compat().array_namespace(*others)
+    found = np
+    for a in arrays:
+        kind = type(a)
+        xp = _BY_TYPE.get(kind)  # the namespace of an array type never changes
+        if xp is None:
+            xp = np if _is_host(a) else _compat().array_namespace(a)
+            _BY_TYPE[kind] = xp
+        if xp is not np:
+            if found is not np and xp is not found:  # mixed namespaces: compat's error
+                return _compat().array_namespace(*[b for b in arrays if not _is_host(b)])
+            found = xp
+    return found
+
+
+_BY_TYPE = {}  # array type -> its namespace (numpy for host types): a lookup per call
+_DEVICE_ATTRIBUTE = ("torch", "cupy", "array_api_strict")  # whose .device is the device
 
 
 def is_numpy(xp):
@@ -72,6 +84,8 @@ def device_of(a):
     """The device of an array (``'cpu'`` for NumPy arrays)."""
     if _is_host(a):
         return "cpu"
+    if type(a).__module__.split(".")[0] in _DEVICE_ATTRIBUTE:
+        return a.device
     return _compat().device(a)
 
 
