@@ -29,3 +29,15 @@ def test_configs_are_distinct():
     # Each configuration must differ from the defaults, or the matrix tests less than it says.
     reprs = {repr(est) for est in ESTIMATORS}
     assert len(reprs) == len(ESTIMATORS)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_array_api_values_match_numpy(estimator):
+    # Beyond the checks above, which compare types, shapes and devices: the fitted
+    # attributes and every method's output on array_api_strict equal the NumPy ones.
+    pytest.importorskip("array_api_strict", reason="array_api_strict is not installed (the "
+                                                   "[test] extra brings it)")
+    from sklearn.utils.estimator_checks import check_array_api_input_and_values
+
+    check_array_api_input_and_values(type(estimator).__name__, estimator, "array_api_strict",
+                                     "CPU_DEVICE", "float64")
