@@ -228,8 +228,9 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         saved = dict(self.__dict__)  # restored if anything below fails
         try:
             xp, device = input_namespace(X)
-            if xp is not np:  # X on a device: y and sample_weight are encoded on the host
+            if xp is not np:  # X on a device: y, weights and classes are encoded on the host
                 y, sample_weight = host_targets(y, sample_weight)
+                classes = None if classes is None else nn._namespace.to_numpy(classes)
             X, y = validate_data(
                 self,
                 X,

@@ -155,7 +155,7 @@ def test_warm_start_and_partial_fit(space, digits):
     np.testing.assert_allclose(to_numpy(clf.coefs_[0]), ref.coefs_[0], rtol=1e-9, atol=1e-11)
     with dispatch():
         first = _quiet(BPNetClassifier(hidden_layer_sizes=(8,), random_state=0).partial_fit,
-                       to_xp(X[:50]), to_xp(y[:50]), classes=np.arange(10))
+                       to_xp(X[:50]), to_xp(y[:50]), classes=to_xp(np.arange(10)))
     assert _on(first.coefs_[0], xp, device)
 
 
