@@ -1,4 +1,4 @@
-"""The backpropagation core of skbpnet: NumPy only, readable, fast.
+"""The backpropagation core of skbpnet: NumPy first, readable, fast.
 
 Build a network from layers, run it forward, take a loss, run it backward and
 let an optimizer step::
@@ -10,8 +10,15 @@ let an optimizer step::
     net.backward(loss.backward())
     opt.step([net.param_vector], [net.grad_vector])
 
-This package never imports scikit-learn; the estimators in :mod:`skbpnet`
-wrap it.
+The same modules run on arrays of any array API library (PyTorch, CuPy,
+array_api_strict), on their device: move a network there with
+``net.to_namespace(xp, device)`` and give it such arrays. Each module keeps
+its hand-tuned NumPy code and computes the same formulas with the standard's
+functions for the others (:mod:`skbpnet.nn._namespace`).
+
+The package imports nothing from scikit-learn but the ``array_api_compat``
+it vendors, and that only for arrays that are not NumPy's; the estimators in
+:mod:`skbpnet` wrap it.
 """
 
 from .activations import ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh

@@ -195,3 +195,15 @@ def test_zero_grad_and_state_round_trip(space):
     _close(layer.weight, state["weight"])
     with pytest.raises(ValueError, match="shape"):
         layer.set_state({"weight": np.zeros((2, 3)), "bias": np.ones(2)})
+
+
+def test_scikit_learn_moves_a_network(space):
+    """Sequential's __sklearn_array_api_convert__: scikit-learn's converters move a network."""
+    from sklearn.utils._array_api import _estimator_with_converted_arrays
+
+    xp, device, to_xp = space
+    net = nn.Sequential(nn.Linear(3, 2, random_state=0), nn.ReLU())
+    moved = _estimator_with_converted_arrays(net, to_xp)
+    assert isinstance(net.param_vector, np.ndarray)  # the original stays
+    assert get_namespace(moved.param_vector) is xp
+    _close(moved.infer(to_xp(np.ones((2, 3)))), net.infer(np.ones((2, 3))))
