@@ -38,8 +38,14 @@ class DeviceMixin:
             return self
         return self.__sklearn_array_api_convert__(np.asarray)
 
+    def __copy__(self):
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
     def __deepcopy__(self, memo):
-        # Not through __getstate__, which stores a device model as NumPy.
+        # Copies (shallow and deep) do not go through __getstate__, which stores a
+        # device model as NumPy: a copy stays on the device.
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         new.__dict__.update(copy.deepcopy(self.__dict__, memo))

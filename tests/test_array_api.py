@@ -284,8 +284,10 @@ def test_device_models_save_as_numpy(space, digits, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(X), expected, atol=1e-12)
     import copy
 
-    twin = copy.deepcopy(clf)  # a deep copy stays on the device
+    twin = copy.deepcopy(clf)  # copies stay on the device
     assert _on(twin.coefs_[0], xp, device)
+    assert twin._net is not clf._net
+    assert _on(copy.copy(clf).coefs_[0], xp, device)
 
 
 def test_device_models_export_with_skops_and_onnx(space, digits):
