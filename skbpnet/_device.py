@@ -14,6 +14,7 @@ import sklearn
 from scipy import sparse
 
 from .nn import _namespace
+from .nn._namespace import numpy_dtype
 
 __all__ = ["DeviceMixin", "input_namespace", "model_namespace", "check_same_namespace",
            "numpy_dtype", "namespace_dtype", "host_targets", "cast"]
@@ -26,8 +27,7 @@ class DeviceMixin:
         """A copy whose arrays ``converter`` moved (scikit-learn's ``move_estimator_to``)."""
         new = copy.deepcopy(self)
         if "_net" in new.__dict__:
-            probe = converter(np.zeros(1, numpy_dtype(self._net.dtype)))
-            xp, device = _namespace.get_namespace(probe), _namespace.device_of(probe)
+            xp, device = _namespace.converter_target(converter, self._net.dtype)
             new._net.to_namespace(xp, device)
             new._optimizer.to_namespace(xp, device)
         return new
@@ -124,21 +124,6 @@ def check_same_namespace(est, xp, device, method):
     )
 
 
-def numpy_dtype(dtype):
-    """The NumPy dtype of the same name as a dtype of any namespace.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skbpnet._device import numpy_dtype
-    >>> numpy_dtype(np.float32)
-    dtype('float32')
-    """
-    if isinstance(dtype, np.dtype) or isinstance(dtype, type):
-        return np.dtype(dtype)
-    return np.dtype(str(dtype).split(".")[-1])
-
-
 def namespace_dtype(xp, dtype):
     """The dtype of ``xp`` with the name of NumPy dtype ``dtype``."""
     return np.dtype(dtype) if xp is np else getattr(xp, np.dtype(dtype).name)
@@ -151,29 +136,26 @@ def host_targets(y, sample_weight):
 
 
 def cast(X, dtype):
-    """``X`` in the model's dtype; values beyond its range are refused, not made inf."""
+    """``X`` in the model's dtype; values beyond its range are refused, not made inf.
+
+    ``X`` is NumPy, a SciPy sparse matrix, or an array of another namespace,
+    which keeps its namespace (``dtype`` may be named in either).
+    """
+    host = isinstance(X, np.ndarray) or sparse.issparse(X)
+    xp = np if host else _namespace.get_namespace(X)
+    dtype = namespace_dtype(xp, numpy_dtype(dtype))
     if X.dtype == dtype:
         return X
-    if not isinstance(X, np.ndarray) and not sparse.issparse(X):  # an array API namespace
-        xp = _namespace.get_namespace(X)
-        dtype = namespace_dtype(xp, numpy_dtype(dtype))
-        if X.dtype == dtype:
-            return X
-        limit = float(np.finfo(numpy_dtype(dtype)).max)
-        if X.shape[0] and (float(xp.max(X)) > limit or float(xp.min(X)) < -limit):
+    values = X.data if sparse.issparse(X) else X
+    limit = float(np.finfo(numpy_dtype(dtype)).max)
+    # max and min: two passes without a temporary the size of X (abs would make one)
+    if values.shape[0]:
+        high, low = float(xp.max(values)), float(xp.min(values))
+        if high > limit or low < -limit:
             raise ValueError(
                 f"X holds values beyond the range of the model's dtype "
-                f"{numpy_dtype(dtype).name}; they would become inf. Scale the features "
-                f"(for example with StandardScaler), or fit a float64 model.")
-        return xp.astype(X, dtype)
-    values = X.data if sparse.issparse(X) else X
-    limit = np.finfo(dtype).max
-    # max and min: two passes without a temporary the size of X (abs would make one)
-    if values.size and (values.max() > limit or values.min() < -limit):
-        raise ValueError(
-            f"X holds values beyond the range of the model's dtype {np.dtype(dtype).name} "
-            f"(largest magnitude {np.abs(values).max():.3g} > {limit:.3g}); they would "
-            f"become inf. Scale the features (for example with StandardScaler), or fit a "
-            f"float64 model."
-        )
-    return X.astype(dtype)
+                f"{numpy_dtype(dtype).name} (largest magnitude {max(high, -low):.3g} > "
+                f"{limit:.3g}); they would become inf. Scale the features (for example with "
+                f"StandardScaler), or fit a float64 model."
+            )
+    return X.astype(dtype) if host else xp.astype(X, dtype)

@@ -47,7 +47,9 @@ def run_epoch_on_device(trainer, X, y, sample_weight, epoch, hashes=None):
     starts = list(range(0, n, bs))
     sw_sums = None
     if sample_weight is not None:  # each batch's total weight, from a host copy
-        sw_host = to_numpy(sample_weight)
+        sw_host = trainer.host_sample_weight
+        if sw_host is None:
+            sw_host = to_numpy(sample_weight)
         sw_sums = np.add.reduceat(sw_host if order is None else sw_host[order], starts)
     if order is not None:
         order = asarray_on(order, xp, device)
@@ -67,7 +69,10 @@ def run_epoch_on_device(trainer, X, y, sample_weight, epoch, hashes=None):
         if sw_sum <= 0:
             continue  # a batch of zero-weight samples teaches nothing
         swb = None if sample_weight is None else take(sample_weight, idx, xp)
-        keys = [take(hashes, idx, xp) ^ s for s in salts] or None
+        keys = None
+        if salts:  # one gather of the batch's row hashes, salted per dropout layer
+            rows = take(hashes, idx, xp)
+            keys = [rows ^ s for s in salts]
         scores = net.forward(take(X, idx, xp), dropout_keys=keys)
         value = trainer.loss.forward_xp(scores, take(y, idx, xp), swb, to_float=False)
         if trainer.alpha:

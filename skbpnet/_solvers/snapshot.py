@@ -1,8 +1,6 @@
 """Copies of a network's parameters and its optimizer's state, to roll back to."""
 
-import numpy as np
-
-from ..nn._namespace import get_namespace
+from ..nn._namespace import copy_array, copy_into
 
 __all__ = ["Snapshot"]
 
@@ -26,21 +24,21 @@ class Snapshot:
     """
 
     def __init__(self, net, opt):
-        self.params = _copy(net.param_vector)
+        self.params = copy_array(net.param_vector)
         self.state = _copy_state(opt)
 
     def take(self, net, opt):
         """Overwrite the snapshot with the current parameters and state."""
-        _copy_into(self.params, net.param_vector)
+        copy_into(self.params, net.param_vector)
         self.state = _copy_state(opt, into=self.state)
 
     def restore(self, net, opt, optimizer_state=True):
         """Put the parameters (and, unless told otherwise, the optimizer state) back."""
-        _copy_into(net.param_vector, self.params)
+        copy_into(net.param_vector, self.params)
         if optimizer_state:
             n_steps, slots = self.state
             opt.n_steps = n_steps
-            opt.state = None if slots is None else [[_copy(a) for a in slot] for slot in slots]
+            opt.state = None if slots is None else [[copy_array(a) for a in slot] for slot in slots]
 
 
 def _copy_state(opt, into=None):
@@ -49,18 +47,7 @@ def _copy_state(opt, into=None):
     if into is not None and into[1] is not None:
         for slot_dst, slot_src in zip(into[1], opt.state):
             for dst, src in zip(slot_dst, slot_src):
-                _copy_into(dst, src)
+                copy_into(dst, src)
         return (opt.n_steps, into[1])
-    return (opt.n_steps, [[_copy(a) for a in slot] for slot in opt.state])
+    return (opt.n_steps, [[copy_array(a) for a in slot] for slot in opt.state])
 
-
-def _copy(a):
-    """A copy in the array's own namespace and device."""
-    return a.copy() if isinstance(a, np.ndarray) else get_namespace(a).asarray(a, copy=True)
-
-
-def _copy_into(dst, src):
-    if isinstance(dst, np.ndarray):
-        np.copyto(dst, src)
-    else:
-        dst[...] = src

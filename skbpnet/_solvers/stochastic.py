@@ -66,6 +66,7 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
         y, hashes = y[train], hashes[train]
         sw = None if sw is None else sw[train]
         batch_size = min(batch_size, X.shape[0])
+    host_weights = sw  # the device epochs sum each batch's weight on the host
     if xp is not np:  # the targets, weights and row keys go to the device once
         y, sw = asarray_on(y, xp, device), None if sw is None else asarray_on(sw, xp, device)
         hashes = None if hashes is None else asarray_on(hashes.view(np.int64), xp, device)
@@ -76,7 +77,7 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
         n_iter_no_change=params["n_iter_no_change"], verbose=bool(params["verbose"]),
         callbacks=() if callbacks is None else _as_list(callbacks), dropout_seed=dropout_seed,
         threads=ThreadTuner(params.get("blas_threads") if xp is np else None),
-        max_norm=params.get("max_norm"),
+        max_norm=params.get("max_norm"), host_sample_weight=host_weights,
     )
     history.validated = early
     start_loss = _start_loss(net, loss, X, y, sw, float(params["alpha"]))
@@ -107,11 +108,9 @@ def _rows(a, index, xp, device):
     NumPy indexes directly; another namespace gets the integer positions on
     its device and ``take`` (the array API's way to gather rows).
     """
-    if xp is np or isinstance(index, slice):
-        return a[index]
-    if index.dtype == bool:
-        index = np.flatnonzero(index)
-    return xp.take(a, asarray_on(index, xp, device), axis=0)
+    if xp is not np:
+        index = asarray_on(np.flatnonzero(index) if index.dtype == bool else index, xp, device)
+    return take(a, index, xp)
 
 
 def _batch_size(batch_size, n):
@@ -160,11 +159,15 @@ class Trainer:
         After every update, each unit's incoming weight vector (a column of a
         Linear weight) longer than ``max_norm`` is scaled back to that norm
         (:func:`skbpnet.nn.apply_max_norm`); None applies no constraint.
+    host_sample_weight : ndarray, default=None
+        For training on a device: a NumPy copy of the sample weights, from
+        which each epoch sums its batches' weights without a transfer (None:
+        copied from the device once per epoch).
     """
 
     def __init__(self, net, loss, optimizer, schedule, *, alpha, batch_size, shuffle, rng,
                  tol, n_iter_no_change, verbose=False, callbacks=(), dropout_seed=0,
-                 threads=None, max_norm=None):
+                 threads=None, max_norm=None, host_sample_weight=None):
         self.net, self.loss, self.optimizer, self.schedule = net, loss, optimizer, schedule
         self.alpha, self.batch_size, self.shuffle, self.rng = alpha, batch_size, shuffle, rng
         self.tol, self.n_iter_no_change = tol, n_iter_no_change
@@ -172,6 +175,7 @@ class Trainer:
         self.dropout_seed = dropout_seed
         self.threads = threads if threads is not None else ThreadTuner(None)
         self.max_norm = max_norm
+        self.host_sample_weight = host_sample_weight
         self.n_dropouts = sum(isinstance(m, Dropout) for m in net.layers)
 
     # -- one epoch -----------------------------------------------------------------

@@ -20,7 +20,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["get_namespace", "is_numpy", "device_of", "to_numpy", "asarray_on"]
+__all__ = ["get_namespace", "is_numpy", "device_of", "to_numpy", "asarray_on", "copy_array",
+           "copy_into", "converter_target", "numpy_dtype"]
 
 
 def _compat():
@@ -132,3 +133,59 @@ def asarray_on(a, xp, device, dtype=None):
     if isinstance(a, np.ndarray) and not a.flags.writeable:
         a = a.copy()
     return xp.asarray(a, dtype=dtype, device=device)
+
+
+def numpy_dtype(dtype):
+    """The NumPy dtype of the same name as a dtype of any namespace.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn._namespace import numpy_dtype
+    >>> numpy_dtype(np.float32)
+    dtype('float32')
+    """
+    if isinstance(dtype, np.dtype) or isinstance(dtype, type):
+        return np.dtype(dtype)
+    return np.dtype(str(dtype).split(".")[-1])
+
+
+def copy_array(a):
+    """A copy of an array, in its own namespace and on its own device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn._namespace import copy_array
+    >>> a = np.zeros(2)
+    >>> copy_array(a) is a
+    False
+    """
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    return get_namespace(a).asarray(a, copy=True)
+
+
+def copy_into(dst, src):
+    """Copy the values of ``src`` into ``dst`` (same namespace, device and shape)."""
+    if isinstance(dst, np.ndarray):
+        np.copyto(dst, src)
+    else:
+        dst[...] = src
+
+
+def converter_target(converter, dtype):
+    """``(xp, device)`` that an array converter moves arrays to (scikit-learn's hook).
+
+    ``move_estimator_to`` hands objects a converter function, not a namespace:
+    converting one small array tells where it sends them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn._namespace import converter_target
+    >>> converter_target(np.asarray, np.float32)[0] is np
+    True
+    """
+    probe = converter(np.zeros(1, dtype=numpy_dtype(dtype)))
+    return get_namespace(probe), device_of(probe)

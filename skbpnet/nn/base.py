@@ -10,7 +10,7 @@ parameter ends up holding its gradient.
 
 import numpy as np
 
-from ._namespace import asarray_on, device_of, get_namespace
+from ._namespace import asarray_on, copy_array, device_of, get_namespace
 
 __all__ = ["Module"]
 
@@ -81,7 +81,7 @@ class Module:
         self.train(False)
         try:
             out = self.forward(X)
-            return _copy(out)
+            return copy_array(out)
         finally:
             self.train(mode)
 
@@ -154,7 +154,7 @@ class Module:
 
     def get_state(self):
         """Return a dict of copies of the parameter arrays (in their namespace), by name."""
-        return {name: _copy(p) for name, p in zip(self._param_names, self.params)}
+        return {name: copy_array(p) for name, p in zip(self._param_names, self.params)}
 
     def set_state(self, state):
         """Copy parameter values from a dict made by :meth:`get_state`.
@@ -206,9 +206,3 @@ class Module:
     def __repr__(self):
         return f"{type(self).__name__}()"
 
-
-def _copy(a):
-    """A copy of an array, in its own namespace and on its own device."""
-    if isinstance(a, np.ndarray):
-        return np.array(a, copy=True)
-    return get_namespace(a).asarray(a, copy=True)

@@ -4,7 +4,8 @@ import copy
 
 import numpy as np
 
-from ._namespace import asarray_on, device_of, get_namespace, is_numpy, to_numpy
+from ._namespace import (asarray_on, converter_target, device_of, get_namespace, is_numpy,
+                         to_numpy)
 from .activations import Activation
 from .base import Module
 from .layers import Dropout, Linear
@@ -183,9 +184,7 @@ class Sequential(Module):
 
         scikit-learn's ``move_estimator_to`` calls this hook.
         """
-        probe = converter(np.zeros(1, dtype=np.dtype(str(self.dtype).split(".")[-1])))
-        xp = get_namespace(probe)
-        return copy.deepcopy(self).to_namespace(xp, device_of(probe))
+        return copy.deepcopy(self).to_namespace(*converter_target(converter, self.dtype))
 
     @property
     def params(self):

@@ -96,7 +96,7 @@ def test_dropout_keyed_and_drawn(space):
     # Without keys the mask is drawn from the layer's generator: the same draw.
     a, b = nn.Dropout(0.4, random_state=3), nn.Dropout(0.4, random_state=3)
     _close(b.forward(to_xp(X)), a.forward(X.copy()))
-    assert drop.eval().forward(to_xp(X)) is not None
+    drop.eval()
     _close(drop.forward(to_xp(X)), X)  # evaluation mode: identity
 
 
