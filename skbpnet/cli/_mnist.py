@@ -7,6 +7,7 @@ import numpy as np
 
 from ..nn._namespace import to_numpy
 from ..presets import DIGITS_DEFAULTS, MNIST_DEFAULTS
+from ._argtypes import positive_int
 from ._common import (HelpFormatter, add_network_options, blas_threads, check_output_options,
                       draw_curves, fit_quietly, make_estimator, save_model)
 from ._device import array_dispatch, resolve
@@ -29,7 +30,7 @@ def _add_parser(sub, name, defaults, help_text):
         p.add_argument("--data-home", default=None,
                        help="scikit-learn data folder holding the OpenML cache "
                             "(default: $SCIKIT_LEARN_DATA or ~/scikit_learn_data)")
-        p.add_argument("--n-train", type=int, default=None,
+        p.add_argument("--n-train", type=positive_int, default=None,
                        help="train on the first N training images only (default: all)")
     p.set_defaults(func=run)
     return p
@@ -148,7 +149,8 @@ def run(args, out):
     if not args.quiet:
         _describe(out, args, X_train, X_test, len(classes), target)
     with array_dispatch(target):
-        wall = fit_quietly(clf, X_fit, y_fit, args.threads)
+        with progress.interruptible():  # Ctrl-C: the model of the last complete epoch
+            wall = fit_quietly(clf, X_fit, y_fit, args.threads)
         clf.set_params(callbacks=None)
         acc = float(np.mean(to_numpy(clf.predict(X_eval)) == y_test))
     out.write(f"test accuracy: {acc:.4f}  ({clf.n_iter_} epochs, {progress.train_seconds:.1f} s "
@@ -161,4 +163,5 @@ def run(args, out):
     if args.plot:
         draw_curves(clf, progress.curve, "test accuracy", args.plot)
         out.write(f"curves drawn to {os.path.abspath(args.plot)}\n")
+    progress.stop_if_interrupted(args.output, args.format)
     return clf, acc

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..nn._namespace import to_numpy
 from ..presets import TABULAR_DEFAULTS
+from ._argtypes import fraction
 from ._common import (HelpFormatter, add_network_options, check_output_options, draw_curves,
                       fail, fit_quietly, make_estimator, save_model)
 from ._device import fit_pipeline, resolve
@@ -58,7 +59,7 @@ def add_parser(sub):
     p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
                    help="auto: classification for a text, boolean or integer target, "
                         "regression for a float target")
-    p.add_argument("--test-size", type=float, default=0.2,
+    p.add_argument("--test-size", type=fraction, default=0.2,
                    help="fraction of the rows held out for the final score (stratified "
                         "for classification)")
     add_network_options(p, TABULAR_DEFAULTS, None)
@@ -158,8 +159,6 @@ def _split_columns(df, args):
 def _holdout(X, y, task, args):
     from sklearn.model_selection import train_test_split
 
-    if not 0 < args.test_size < 1:
-        fail(f"--test-size must be between 0 and 1; got {args.test_size}")
     stratify = y if task == "classification" else None
     try:
         return train_test_split(X, y, test_size=args.test_size, random_state=args.seed,
@@ -256,10 +255,11 @@ def run(args, out):
     net.set_params(callbacks=[progress])
     if not args.quiet:
         _describe(out, args, X_train, X_test, numeric, text, task, dropped, y_train)
-    if target is None:
-        wall = fit_quietly(pipe, X_train, y_train, args.threads)
-    else:  # the network on the device, then back to the host for scoring and saving
-        wall = fit_pipeline(target, pipe, X_train, y_train, args.threads)
+    with progress.interruptible():  # Ctrl-C: the model of the last complete epoch
+        if target is None:
+            wall = fit_quietly(pipe, X_train, y_train, args.threads)
+        else:  # the network on the device, then back to the host for scoring and saving
+            wall = fit_pipeline(target, pipe, X_train, y_train, args.threads)
     fitted = pipe[-1] if task == "classification" else pipe[-1].regressor_
     for est in {id(net): net, id(fitted): fitted}.values():
         est.set_params(callbacks=None)
@@ -274,4 +274,5 @@ def run(args, out):
     if args.plot:
         draw_curves(fitted, progress.curve, f"held-out {name}", args.plot)
         out.write(f"curves drawn to {os.path.abspath(args.plot)}\n")
+    progress.stop_if_interrupted(output, args.format)
     return pipe, score
