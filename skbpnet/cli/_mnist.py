@@ -1,7 +1,6 @@
 """``skbpnet mnist`` and ``skbpnet digits``: train a digit classifier end to end."""
 
 import os
-import sys
 
 import numpy as np
 
@@ -9,7 +8,7 @@ from ..nn._namespace import to_numpy
 from ..presets import DIGITS_DEFAULTS, MNIST_DEFAULTS
 from ._argtypes import positive_int
 from ._common import (HelpFormatter, add_network_options, blas_threads, check_output_options,
-                      draw_curves, fit_quietly, make_estimator, save_model)
+                      draw_curves, fail, fit_quietly, make_estimator, save_model)
 from ._device import array_dispatch, resolve
 from ._progress import Progress, network_scores
 
@@ -70,13 +69,10 @@ def _load_data(args):
     try:
         X_train, X_test, y_train, y_test = load_mnist(data_home=args.data_home)
     except DatasetUnavailableError as exc:
-        sys.stderr.write(
-            f"skbpnet: MNIST is not available: {exc}\n"
-            f"Connect to the internet once (the data is cached afterwards), or point "
-            f"--data-home or SCIKIT_LEARN_DATA at a folder holding scikit-learn's OpenML "
-            f"cache of mnist_784. To try skbpnet without any download, run: skbpnet digits\n"
-        )
-        raise SystemExit(2) from None
+        fail(f"MNIST is not available: {str(exc).rstrip('.')}. Connect to the internet "
+             f"once (the data is cached afterwards), or point --data-home or "
+             f"SCIKIT_LEARN_DATA at a folder holding scikit-learn's OpenML cache of "
+             f"mnist_784. To try skbpnet without any download, run: skbpnet digits")
     if args.n_train:
         X_train, y_train = X_train[: args.n_train], y_train[: args.n_train]
     return X_train, X_test, y_train, y_test

@@ -153,7 +153,38 @@ def _split_columns(df, args):
             y = y.astype(float)
         except ValueError:
             fail(f"--task regression needs a numeric target; {args.target!r} is not")
+    _check_rows(X[numeric], y, task, args)
     return X, y, numeric, text, task, int((~keep).sum())
+
+
+def _check_rows(numbers, y, task, args):
+    """Refuse, before any training, a table that cannot train and hold out a network."""
+    columns = dict(numbers.items(), **({args.target: y} if task == "regression" else {}))
+    for name, col in columns.items():
+        rows = np.flatnonzero(np.isinf(col.to_numpy(dtype=float, na_value=np.nan)))
+        if rows.size:
+            first = col.index[rows[0]]
+            where = (f"data row {first + 1}" if isinstance(first, (int, np.integer))
+                     else f"row {first!r}")
+            empty = ("rows without a target value are left out" if name == args.target
+                     else "missing values are imputed")
+            fail(f"{args.data}: column {name!r} holds infinite values in {rows.size} row(s), "
+                 f"the first in {where}; replace them, or leave them empty ({empty})")
+    counts = y.value_counts()
+    if len(counts) < 2:
+        fail(f"{args.data}: the target {args.target!r} has the same value "
+             f"({counts.index[0]!r}) in all {len(y)} row(s): there is nothing to learn")
+    single = counts.index[counts < 2] if task == "classification" else []
+    if len(single):
+        fail(f"{args.data}: {len(single)} class(es) of {args.target!r} have a single row "
+             f"({', '.join(map(repr, single[:5]))}{', ...' if len(single) > 5 else ''}): "
+             f"each class needs 2 rows or more, to train on and to hold out; add rows, or "
+             f"leave those out")
+    n_test = int(np.ceil(args.test_size * len(y)))  # as train_test_split counts them
+    if len(y) - n_test < 2 or n_test < (1 if task == "classification" else 2):
+        fail(f"{args.data} has {len(y)} row(s) with a {args.target!r} value: too few to "
+             f"train on and hold out --test-size {args.test_size} of them; give more rows, "
+             f"or change --test-size")
 
 
 def _holdout(X, y, task, args):
