@@ -219,7 +219,8 @@ def fit_quietly(model, X, y, threads):
             limits.unregister()
     for w in caught:  # training stopped early, or became unstable: say so, in option names
         if issubclass(w.category, DivergenceWarning):
-            sys.stderr.write(f"skbpnet: warning: {' '.join(option_names(str(w.message)).split())}\n")
+            text = " ".join(option_names(str(w.message)).split())
+            sys.stderr.write(f"skbpnet: warning: {text}\n")
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     return seconds

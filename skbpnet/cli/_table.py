@@ -37,7 +37,7 @@ def is_table_file(path):
 
 
 def check_lines(path, sep=","):
-    """Refuse a text file with a line over ``MAX_LINE_BYTES`` or a first line of too many fields.
+    """Refuse a text table with a line over ``MAX_LINE_BYTES``, or over ``MAX_COLUMNS`` fields.
 
     The file is read in blocks of 1 MiB, never more at a time, so the check
     itself cannot run out of memory.
@@ -61,9 +61,10 @@ def check_lines(path, sep=","):
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = os.path.join(folder, "t.csv")
     ...     with open(path, "w") as fh:
-    ...         _ = fh.write("a,b\n1,2\n")
+    ...         _ = fh.write("a,b\\n1,2\\n")
     ...     check_lines(path)
     """
+
     def refuse(line):
         fail(f"line {line} of {path} is longer than {MAX_LINE_BYTES:,} bytes: skbpnet reads "
              f"tables with one row per line; check that the file is a {sep!r}-separated table")
