@@ -11,8 +11,8 @@ it. The ranges are those the estimators check (:mod:`skbpnet._params`).
 import argparse
 import math
 
-__all__ = ["Number", "positive_int", "seed", "positive_float", "non_negative_float", "rate",
-           "fraction"]
+__all__ = ["Number", "positive_int", "thread_count", "seed", "positive_float",
+           "non_negative_float", "rate", "fraction"]
 
 
 class Number:
@@ -67,8 +67,10 @@ class Number:
         return value
 
 
-# epochs, units, batch size, threads, rows
+# epochs, units, batch size, rows
 positive_int = Number(int, "a whole number >= 1", lo=1)
+# BLAS threads (the BLAS libraries take a C int)
+thread_count = Number(int, "a whole number from 1 to 4096", lo=1, hi=4096)
 # what NumPy accepts as a seed
 seed = Number(int, f"a whole number from 0 to {2**32 - 1}", lo=0, hi=2**32 - 1)
 # the learning rate, the max-norm bound

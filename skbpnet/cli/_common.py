@@ -6,7 +6,8 @@ import time
 import warnings
 
 from ..presets import estimator_params
-from ._argtypes import non_negative_float, positive_float, positive_int, rate, seed
+from ._argtypes import (non_negative_float, positive_float, positive_int, rate, seed,
+                        thread_count)
 from ._errors import TrainingError, fail, option_names
 
 __all__ = ["HelpFormatter", "add_network_options", "make_estimator", "check_output_options",
@@ -88,7 +89,7 @@ def add_network_options(p, defaults, output):
              "whenever an update takes them beyond it (3 or 4 are usual; default: none)")
     add("--activation", default="relu", choices=ACTIVATIONS, help="hidden activation")
     add("--seed", type=seed, default=0, help="random seed")
-    add("--threads", type=positive_int, default=None,
+    add("--threads", type=thread_count, default=None,
         help="BLAS threads (default: what the BLAS chooses)")
     add("--output", default=output,
         help="where to save the trained model" if output else

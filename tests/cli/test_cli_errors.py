@@ -53,7 +53,7 @@ BAD_VALUES = {
     "--epochs": ["0", "-3"], "--batch-size": ["0"], "--hidden": ["0", "-5"],
     "--lr": ["-1", "0", "nan", "inf"], "--momentum": ["1", "-0.1"], "--alpha": ["-1", "nan"],
     "--dropout": ["1", "-0.5"], "--input-dropout": ["1"], "--max-norm": ["0", "inf"],
-    "--threads": ["0", "-1"], "--seed": ["-1", "x"], "--n-train": ["0"],
+    "--threads": ["0", "-1", "10" * 12], "--seed": ["-1", "x"], "--n-train": ["0"],
     "--test-size": ["0", "1", "nan"],
 }
 COMMANDS = {"digits": ["digits"], "mnist": ["mnist"],
