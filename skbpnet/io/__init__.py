@@ -74,10 +74,9 @@ import zlib
 from .. import _version
 from .._base import InconsistentSkbpnetVersionWarning
 from .._atomic import write_atomic
-from . import _v1
+from . import _v1, limits
 from ._build import build_estimator
-from .archive import (FORMAT_NAME, _values, checksum, metadata_problem, read_archive,
-                      write_zip)
+from .archive import FORMAT_NAME, checksum, read_archive, write_zip
 from .codec import Decoder, expect
 from .errors import ModelFileError
 from .schema import ESTIMATORS, FORMAT_VERSION, dump
@@ -158,12 +157,11 @@ def save(estimator, path):
     else:
         body, arrays = dump(estimator)
     body = {"format": FORMAT_NAME, **body}
-    digest = checksum(body, arrays)
-    text = json.dumps({**body, "sha256": digest}, sort_keys=True, indent=1, ensure_ascii=True,
-                      allow_nan=False)
-    raw = text.encode("ascii")
-    problem = metadata_problem(len(raw), _values(raw))
-    if problem is not None:  # never write a file that load would refuse
+    meta = {**body, "sha256": checksum(body, arrays)}
+    raw = json.dumps(meta, sort_keys=True, indent=1, ensure_ascii=True,
+                     allow_nan=False).encode("ascii")
+    problem = limits.file_problem(meta, raw, arrays)
+    if problem is not None:  # never write a file that load would refuse (the same checks)
         raise ValueError(f"skbpnet.save cannot store this {type(estimator).__name__}: "
                          f"{problem}. Save it with joblib instead.")
     write_atomic(path, lambda fh: write_zip(fh, raw, arrays))
