@@ -247,12 +247,15 @@ def dump_tree(obj):
     from sklearn.utils.validation import check_is_fitted
 
     name = type(obj).__name__
-    check_is_fitted(obj)
     enc = ObjectEncoder()
     try:
-        node = enc.encode(obj, name)  # the limits are checked by save, as by load
+        node = enc.encode(obj, name)  # save checks every limit; nesting first, since
+        problem = limits.tree_problem(node)  # check_is_fitted's cost triples a level
+        if problem is not None:
+            raise Unstorable(problem)
     except Unstorable as exc:
         raise ValueError(f"skbpnet.save cannot store this {name}: {exc}.") from None
+    check_is_fitted(obj)
     return {"format_version": TREE_VERSION, "estimator": name, "versions": writer_versions(),
             "object": node, "arrays": array_table(enc.arrays)}, enc.arrays
 
