@@ -32,7 +32,9 @@ The package has three layers: :mod:`skbpnet.io.codec` turns values into
 JSON and named arrays, :mod:`skbpnet.io.archive` is the ZIP container and its
 checksum, and :mod:`skbpnet.io.schema` says which parts of an estimator are
 stored and rebuilds them (through the same network builder that ``fit``
-uses). Values that JSON cannot hold exactly are written as one-key objects
+uses). :mod:`skbpnet.io.limits` holds every bound on a file and the checks
+that both :func:`save` (before writing anything) and :func:`load` (before
+allocating or building anything) call, so what one writes the other reads. Values that JSON cannot hold exactly are written as one-key objects
 whose key starts with ``$``: ``{"$float": "inf"}``, ``{"$tuple": [...]}``,
 ``{"$scalar": ["<f4", 0.5]}`` (a NumPy scalar and its dtype),
 ``{"$dict": [[key, value], ...]}`` (a dict with keys other than strings),
@@ -101,7 +103,9 @@ def save(estimator, path):
 
     The file is written atomically: to a temporary file in the same folder,
     synced to disk, then renamed over ``path``. If anything fails on the way,
-    an existing file at ``path`` is left as it was.
+    an existing file at ``path`` is left as it was. A model that :func:`load`
+    would refuse (beyond a bound of :mod:`skbpnet.io.limits`) is refused
+    before anything is written.
 
     Parameters
     ----------
@@ -130,7 +134,8 @@ def save(estimator, path):
     ValueError
         If a parameter or attribute cannot be stored (callbacks, for example),
         or a step of a pipeline is not on the allowlist (a FunctionTransformer,
-        a class of your own: save those with skops).
+        a class of your own: save those with skops), or the model is beyond a
+        bound of the format (:mod:`skbpnet.io.limits`) that load would refuse.
 
     See Also
     --------
