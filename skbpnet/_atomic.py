@@ -60,7 +60,7 @@ def write_atomic(path, write):
     remove_orphans(folder)
     fh, tmp = _open_locked(folder, os.getpid())
     try:
-        with fh:  # the lock is held until the file is in place
+        with fh:  # the lock is held until the file is in place (POSIX)
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
@@ -68,6 +68,9 @@ def write_atomic(path, write):
                 os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
             except FileNotFoundError:
                 pass
+            if fcntl is not None:
+                os.replace(tmp, path)
+        if fcntl is None:  # pragma: no cover - Windows renames only a closed file
             os.replace(tmp, path)
     except BaseException:
         _unlink(tmp)
@@ -86,8 +89,7 @@ def _open_locked(folder, pid):
         tmp = os.path.join(folder, f".skbpnet-{pid}-{secrets.token_hex(8)}.tmp")
         fd = os.open(tmp, flags, 0o666)
         try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock(fd)
             if os.path.samestat(os.fstat(fd), os.lstat(tmp)):
                 return os.fdopen(fd, "wb"), tmp
         except FileNotFoundError:
@@ -97,6 +99,15 @@ def _open_locked(folder, pid):
             _unlink(tmp)
             raise
         os.close(fd)
+
+
+def _lock(fd):
+    """Lock a new temporary file; where the file system has no locks, go on without."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # ENOLCK, EOPNOTSUPP: the pid in the name still protects it
+            pass
 
 
 def _unlink(path):
