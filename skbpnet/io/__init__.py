@@ -34,7 +34,8 @@ checksum, and :mod:`skbpnet.io.schema` says which parts of an estimator are
 stored and rebuilds them (through the same network builder that ``fit``
 uses). :mod:`skbpnet.io.limits` holds every bound on a file and the checks
 that both :func:`save` (before writing anything) and :func:`load` (before
-allocating or building anything) call, so what one writes the other reads. Values that JSON cannot hold exactly are written as one-key objects
+allocating or building anything) call, so what one writes the other reads.
+Values that JSON cannot hold exactly are written as one-key objects
 whose key starts with ``$``: ``{"$float": "inf"}``, ``{"$tuple": [...]}``,
 ``{"$scalar": ["<f4", 0.5]}`` (a NumPy scalar and its dtype),
 ``{"$dict": [[key, value], ...]}`` (a dict with keys other than strings),

@@ -153,7 +153,8 @@ class Decoder:
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if self.depth >= limits.MAX_DEPTH:
-            raise ModelFileError(f"{where}: values are nested more than {limits.MAX_DEPTH} deep.")
+            raise ModelFileError(
+                f"{where}: values are nested more than {limits.MAX_DEPTH} deep.")
         self.depth += 1
         try:
             return self._decode(node, where)
