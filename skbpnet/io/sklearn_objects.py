@@ -23,9 +23,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (FunctionTransformer, MaxAbsScaler, MinMaxScaler,
                                    OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler)
 
+from . import limits
 from ._build import build_estimator
-from .archive import MAX_MEMBERS
-from .codec import MAX_DEPTH, Decoder, Encoder, expect
+from .codec import Decoder, Encoder, expect
 from .errors import ModelFileError, Unstorable
 from .schema import IGNORED, ESTIMATORS, array_table, decode_params, dump_body, writer_versions
 
@@ -46,7 +46,6 @@ _PASSTHROUGH_PARAMS = {"accept_sparse": True, "check_inverse": False,
                        "inverse_func": None, "kw_args": None, "validate": False}
 _NAMED_LISTS = ("steps", "transformers", "transformers_")  # [(name, estimator, ...), ...]
 _BPNET_KEYS = {"params", "attributes", "history", "net", "optimizer", "schedule", "rng"}
-MAX_OBJECTS_DEEP = 16  # estimators inside estimators
 # A Pipeline's memory caches fitted steps as pickles in a folder, which fit would load.
 _MUST_BE_NONE = {"Pipeline": ("memory",)}
 
@@ -94,8 +93,9 @@ class ObjectEncoder(Encoder):
             raise
 
     def _nested(self, method, v, where):
-        if self.objects_deep >= MAX_OBJECTS_DEEP:
-            raise Unstorable(f"{where}: estimators are nested more than {MAX_OBJECTS_DEEP} deep")
+        if self.objects_deep >= limits.MAX_OBJECTS_DEEP:
+            raise Unstorable(f"{where}: estimators are nested more than "
+                             f"{limits.MAX_OBJECTS_DEEP} deep")
         self.objects_deep += 1
         try:
             return method(v, where)
@@ -247,27 +247,17 @@ def dump_tree(obj):
     from sklearn.utils.validation import check_is_fitted
 
     name = type(obj).__name__
-    check_is_fitted(obj)
     enc = ObjectEncoder()
     try:
-        node = enc.encode(obj, name)
-        if _depth(node) > MAX_DEPTH - 2:
-            raise Unstorable(f"its values are nested more than {MAX_DEPTH - 2} deep")
-        if len(enc.arrays) >= MAX_MEMBERS:
-            raise Unstorable(f"it holds {len(enc.arrays)} arrays; a model file holds at most "
-                             f"{MAX_MEMBERS - 1}")
+        node = enc.encode(obj, name)  # save checks every limit; nesting first, since
+        problem = limits.tree_problem(node)  # check_is_fitted's cost triples a level
+        if problem is not None:
+            raise Unstorable(problem)
     except Unstorable as exc:
         raise ValueError(f"skbpnet.save cannot store this {name}: {exc}.") from None
+    check_is_fitted(obj)
     return {"format_version": TREE_VERSION, "estimator": name, "versions": writer_versions(),
             "object": node, "arrays": array_table(enc.arrays)}, enc.arrays
-
-
-def _depth(node):
-    if isinstance(node, dict):
-        return 1 + max(map(_depth, node.values()), default=0)
-    if isinstance(node, list):
-        return 1 + max(map(_depth, node), default=0)
-    return 0
 
 
 def load_tree(meta, arrays):
