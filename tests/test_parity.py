@@ -416,3 +416,99 @@ def test_poisson_networks_start_from_glorot_weights_as_mlpregressor():
     assert np.abs(w).max() <= glorot * (1 + 1e-6)
     assert np.abs(w).max() > 0.9 * glorot  # not smaller either
     assert he > 2 * glorot
+
+
+# -- issue 22: parameter errors, accepted values, divergence ------------------------------
+@pytest.mark.parametrize("ours, theirs", PAIRS, ids=PAIR_IDS)
+def test_parameter_errors_are_scikit_learns_invalid_parameter_error(ours, theirs):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = binary_data()
+    for cls in (ours, theirs):
+        with pytest.raises(InvalidParameterError) as info:
+            cls(alpha=-1.0).fit(X, y)
+        # both a ValueError and a TypeError, as scikit-learn's own
+        assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+    with pytest.raises(TypeError, match=r"The 'alpha' parameter of %s must be a number in "
+                                        r"\[0, inf\]; got -1.0." % ours.__name__):
+        ours(alpha=-1.0).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("params", [{"solver": "sgd", "momentum": 1.0},
+                                    {"early_stopping": False, "validation_fraction": 0.0}])
+@pytest.mark.parametrize("ours, theirs", PAIRS, ids=PAIR_IDS)
+def test_values_mlp_accepts_are_accepted(ours, theirs, params):
+    X, y = binary_data()
+    for cls in (ours, theirs):
+        est = cls(hidden_layer_sizes=(4,), max_iter=3, random_state=0, **params).fit(X, y)
+        assert est.n_iter_ == 3
+
+
+def test_validation_fraction_zero_with_early_stopping_is_refused_by_both():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = binary_data()
+    with pytest.raises(ValueError, match="test_size=0.0"):
+        MLPClassifier(early_stopping=True, validation_fraction=0.0).fit(X, y)
+    est = BPNetClassifier(early_stopping=True, validation_fraction=0.0)
+    with pytest.raises(InvalidParameterError, match=r"'validation_fraction'.*early_stopping="
+                                                    r"True.*or early_stopping=False"):
+        est.fit(X, y)
+    assert not hasattr(est, "classes_")
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_one_steps_as_mlps_sgd(nesterov):
+    # momentum=1.0: the velocity never decays, in both optimizers.
+    from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
+
+    from skbpnet import nn
+
+    ours, theirs = [np.zeros(2)], [np.zeros(2)]
+    opt = nn.SGD(learning_rate=0.1, momentum=1.0, nesterov=nesterov)
+    ref = SGDOptimizer(theirs, learning_rate_init=0.1, momentum=1.0, nesterov=nesterov)
+    for g in ([1.0, -2.0], [0.5, 0.5], [1.0, 1.0]):
+        opt.step(ours, [np.array(g)])
+        ref.update_params(theirs, [np.array(g)])
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    # by hand, first coordinate: v = -0.1, -0.15, -0.25 (no decay); w sums v, or with
+    # Nesterov v - 0.1 * g more each step
+    assert ours[0][0] == pytest.approx(-0.75 if nesterov else -0.5, rel=1e-12)
+
+
+def test_nonfinite_weights_message_contains_mlps_verbatim():
+    # scikit-learn's test_mlp.py::test_nonfinite_params, with BPNet
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10)
+    msg = ("Solver produced non-finite parameter weights. The input data may contain large"
+           " values and need to be preprocessed.")
+    for cls in (MLPRegressor, BPNetRegressor):
+        with pytest.raises(ValueError, match=re.escape(msg)) as info, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cls().fit(X, y)
+    # then our advice, after MLP's text
+    assert str(info.value).startswith(msg + " The training loss of BPNetRegressor became inf")
+    assert "StandardScaler" in str(info.value)
+
+
+def test_a_diverging_run_records_nan_validation_scores_as_mlp():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3)) * 1e3
+    y = X.sum(axis=1)
+    scores = {}
+    for cls in (MLPRegressor, BPNetRegressor):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = cls(solver="sgd", learning_rate_init=10.0, early_stopping=True, max_iter=20,
+                      random_state=0).fit(X, y)
+        scores[cls] = np.array(est.validation_scores_)
+        assert np.isnan(scores[cls][-1])  # the last score: NaN in both
+        assert np.isfinite(est.best_validation_score_)
+    # ours stops at the first non-finite epoch; MLP carries on with NaN weights
+    assert len(scores[BPNetRegressor]) < len(scores[MLPRegressor])
+    # MLP's R² overflows to -inf on the epoch before its predictions turn NaN;
+    # ours records NaN for every score that is not finite, so never -inf
+    assert np.isneginf(scores[MLPRegressor]).any()
+    assert not np.isinf(scores[BPNetRegressor]).any()
