@@ -13,14 +13,21 @@ The converters read only the estimators' public description: ``coefs_``,
 ``intercepts_``, ``activation``, ``out_activation_``, ``classes_`` and
 ``n_outputs_``. The graph computes in the model's dtype (that of
 ``coefs_[0]``), whatever the input's type, as ``predict`` does; dropout is the
-identity at inference and leaves nothing in the graph.
+identity at inference and leaves nothing in the graph. The outputs have the
+model's dtype for a float input and are float32 for an integer or boolean one,
+skl2onnx's convention.
 
 Outputs of a classifier: the labels (int64 or string; for a multilabel model
 an int64 0/1 matrix) and the probabilities. With skl2onnx's default option
 ``zipmap=True`` the probabilities are a list of dictionaries of float32
 (ONNX's ZipMap takes nothing else); with ``zipmap=False`` they are a matrix of
-the model's dtype, equal to ``predict_proba``. A regressor gives one output,
-``variable``, of shape (n_samples, n_outputs), single-output models included.
+the model's dtype, equal to ``predict_proba``; with ``raw_scores=True`` (set by
+skl2onnx's converters of CalibratedClassifierCV, OneVsRestClassifier,
+BaggingClassifier and StackingClassifier where scikit-learn calls
+``decision_function``) they are ``decision_function``, ``[-s, s]`` when binary.
+Labels that ONNX's int64 cannot hold exactly are refused. A regressor gives
+one output, ``variable``, of shape (n_samples, n_outputs), single-output models
+included.
 
 Examples
 --------
@@ -379,8 +386,8 @@ def register_converters():
     something else registered other converters for the same classes. It
     registers, for :class:`~skbpnet.BPNetClassifier` and
     :class:`~skbpnet.BPNetRegressor`, a parser, a shape calculator and a
-    converter; the classifier accepts skl2onnx's option ``zipmap``
-    (True or False).
+    converter; the classifier accepts skl2onnx's options ``zipmap`` and
+    ``raw_scores`` (True or False).
 
     Returns
     -------

@@ -512,3 +512,62 @@ def test_a_diverging_run_records_nan_validation_scores_as_mlp():
     # ours records NaN for every score that is not finite, so never -inf
     assert np.isneginf(scores[MLPRegressor]).any()
     assert not np.isinf(scores[BPNetRegressor]).any()
+
+
+# -- issue 22: ONNX export beside MLPClassifier's (tests/test_onnx_meta.py has them all) ---
+def _onnx_run(model, X):
+    import onnxruntime as ort
+    from skl2onnx import to_onnx
+
+    import skbpnet.onnx  # noqa: F401  (registers the converters)
+
+    onx = to_onnx(model, X[:1], options={id(model): {"zipmap": False}})
+    sess = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, {"X": X})
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_onnx_of_a_calibrated_classifier_is_right_for_both():
+    # scikit-learn calibrates BPNet's decision_function (MLP has none): the export
+    # must calibrate the same scores.
+    from sklearn.calibration import CalibratedClassifierCV
+
+    X, y = binary_data()
+    X = X.astype(np.float32)
+    for cls in (MLPClassifier, BPNetClassifier):
+        cal = CalibratedClassifierCV(cls((4,), max_iter=20, random_state=0), cv=2).fit(X, y)
+        labels, proba = _onnx_run(cal, X)
+        np.testing.assert_allclose(proba, cal.predict_proba(X), rtol=0, atol=1e-4)
+        np.testing.assert_array_equal(labels, cal.predict(X))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("input_dtype", [np.int64, np.bool_])
+def test_onnx_outputs_of_an_integer_input_are_float32_for_both(input_dtype):
+    X, y = binary_data()
+    Xi = (X > 0).astype(input_dtype)
+    for cls in (MLPClassifier, BPNetClassifier):
+        clf = cls((4,), max_iter=20, random_state=0).fit(X, y)
+        labels, proba = _onnx_run(clf, Xi)
+        assert proba.dtype == np.float32
+        np.testing.assert_allclose(proba, clf.predict_proba(Xi), rtol=0, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_onnx_labels_and_edge_models():
+    from sklearn.exceptions import NotFittedError
+
+    X, y = binary_data()
+    clf = BPNetClassifier((4,), max_iter=20, random_state=0)
+    # labels int64 cannot hold: refused (MLP's export turns them negative)
+    with pytest.raises(NotImplementedError, match="int64"):
+        _onnx_run(clf.fit(X, np.where(y == 1, 7, 2**63 + 5).astype(np.uint64)), X)
+    # a single class: labels and both probability columns, as predict and predict_proba
+    for cls in (MLPClassifier, BPNetClassifier):
+        one = cls((4,), max_iter=20, random_state=0).fit(X, np.full(len(y), 5))
+        labels, proba = _onnx_run(one, X)
+        np.testing.assert_array_equal(labels, one.predict(X))
+    np.testing.assert_allclose(proba, one.predict_proba(X), rtol=0, atol=1e-12)
+    # unfitted: scikit-learn's NotFittedError (MLP's converter raises a RuntimeError)
+    with pytest.raises(NotFittedError):
+        _onnx_run(BPNetClassifier(), X)
