@@ -109,7 +109,8 @@ def validate_params(est):
     _check_precision_and_threads(name, params)
     verbose = params["verbose"]
     if not isinstance(verbose, (bool, numbers.Integral, np.bool_)):
-        raise InvalidParameterError(f"The 'verbose' parameter of {name} must be a bool or an int; got {verbose!r}.")
+        raise InvalidParameterError(
+            f"The 'verbose' parameter of {name} must be a bool or an int; got {verbose!r}.")
     callbacks = params.get("callbacks")
     if callbacks is not None and (
         isinstance(callbacks, (str, bytes)) or not all(callable(cb) for cb in _as_list(callbacks))
@@ -119,6 +120,14 @@ def validate_params(est):
             f"got {callbacks!r}."
         )
     _check_class_weight(name, params.get("class_weight"))
+    _check_lbfgs(name, params)
+    _check_max_norm(name, params)
+    _check_early_stopping(name, params)
+    return [int(s) for s in sizes]
+
+
+def _check_lbfgs(name, params):
+    callbacks = params.get("callbacks")
     if params["solver"] == "lbfgs" and callbacks is not None and _as_list(callbacks):
         raise InvalidParameterError(
             f"{name} cannot call callbacks with solver='lbfgs': L-BFGS has no epochs. Use "
@@ -130,9 +139,6 @@ def validate_params(est):
                 f"{name} cannot combine solver='lbfgs' with {key}={params[key]}: L-BFGS "
                 f"needs a deterministic objective. Use solver='adam' or 'sgd', or {key}=0."
             )
-    _check_max_norm(name, params)
-    _check_early_stopping(name, params)
-    return [int(s) for s in sizes]
 
 
 def _check_early_stopping(name, params):

@@ -113,10 +113,10 @@ def _class_labels(model):
         wrong = (as_int.astype(classes.dtype) != classes) | ((as_int < 0) & (classes > 0))
         if wrong.any():
             raise NotImplementedError(
-                f"ONNX class labels are integers or strings that int64 or str hold; the classes "
-                f"{classes[wrong].tolist()} of this {type(model).__name__} are neither, and "
-                f"would come out wrong. Refit it with labels that fit in int64 (for example "
-                f"np.unique(y, return_inverse=True)[1]) or with string labels."
+                f"ONNX class labels are integers or strings, integers held as int64: the "
+                f"classes {classes[wrong].tolist()} of this {type(model).__name__} cannot be "
+                f"held exactly and would come out wrong. Refit it with labels that fit in int64 "
+                f"(for example np.unique(y, return_inverse=True)[1]) or with string labels."
             )
         return as_int, False
     return np.array([str(c) for c in classes], dtype=object), True
@@ -224,7 +224,8 @@ def _finish(scope, container, name, variable, dtype):
     if isinstance(variable.type, _TENSOR_TYPE[dtype]):
         _node(scope, container, "Identity", [name], variable.full_name)
     else:
-        to = TensorProto.DOUBLE if isinstance(variable.type, DoubleTensorType) else TensorProto.FLOAT
+        double = isinstance(variable.type, DoubleTensorType)
+        to = TensorProto.DOUBLE if double else TensorProto.FLOAT
         _cast(scope, container, name, to, variable.full_name)
 
 
@@ -311,8 +312,8 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
     classes, strings = _class_labels(model)
     if zipmap and len(classes) < _n_columns(model):
         raise NotImplementedError(
-            f"This {type(model).__name__} was fitted on a single class, {classes[0]!r}, and "
-            f"its predict_proba has two columns: ZipMap cannot name them. Export it with "
+            f"This {type(model).__name__} was fitted on a single class, "
+            f"{classes.tolist()[0]!r}, and its predict_proba has two columns: ZipMap cannot name them. Export it with "
             f"the option zipmap=False (options={{id(model): {{'zipmap': False}}}})."
         )
     label_cls = StringTensorType if strings else Int64TensorType
