@@ -23,10 +23,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (FunctionTransformer, MaxAbsScaler, MinMaxScaler,
                                    OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler)
 
-from ._build import build_estimator
+from ._build import build_estimator, check_callbacks
+from ._dry_run import dry_run
 from .archive import MAX_MEMBERS
 from .codec import MAX_DEPTH, Decoder, Encoder, expect
 from .errors import ModelFileError, Unstorable
+from .fitted_state import check_state, is_fitted
 from .schema import IGNORED, ESTIMATORS, array_table, decode_params, dump_body, writer_versions
 
 __all__ = ["ALLOWED", "ObjectEncoder", "ObjectDecoder", "is_allowed", "dump_tree", "load_tree"]
@@ -49,6 +51,9 @@ _BPNET_KEYS = {"params", "attributes", "history", "net", "optimizer", "schedule"
 MAX_OBJECTS_DEEP = 16  # estimators inside estimators
 # A Pipeline's memory caches fitted steps as pickles in a folder, which fit would load.
 _MUST_BE_NONE = {"Pipeline": ("memory",)}
+# Parallelism is a setting of the machine, not of the model (a forged n_jobs=10**6 would
+# start that many processes): it is stored as None, and a file with another value is forged.
+_NOT_STORED = {"ColumnTransformer": ("n_jobs",)}
 
 
 def is_allowed(obj):
@@ -129,8 +134,14 @@ class ObjectEncoder(Encoder):
             if params[key] is not None:
                 raise Unstorable(f"{where} has {key}={params[key]!r}; the safe format stores "
                                  f"only {key}=None (its caches are pickles)")
-        return {"$sklearn": name, "params": self._fields(params, f"{where}"),
-                "state": self._fields(state, f"{where}")}
+        node = {"$sklearn": name, "params": self._fields(
+            {**params, **dict.fromkeys(_NOT_STORED.get(name, ()))}, f"{where}"),
+            "state": self._fields(state, f"{where}")}
+        try:  # never write what load would refuse
+            check_state(obj, name, state, where)
+        except ModelFileError as exc:
+            raise Unstorable(str(exc).rstrip(".")) from None
+        return node
 
     def _fields(self, fields, where):
         out = {}
@@ -187,9 +198,11 @@ class ObjectDecoder(Decoder):
         state = self._fields(node["state"], "state", where)
         if name == PASSTHROUGH and params != _PASSTHROUGH_PARAMS:
             raise ModelFileError(f"{where}: a {PASSTHROUGH} has fixed parameters.")
-        if any(params.get(key) is not None for key in _MUST_BE_NONE.get(name, ())):
-            raise ModelFileError(f"{where}: a {name} must have {_MUST_BE_NONE[name]} None.")
-        return _build(cls, params, state, where)
+        for key in _MUST_BE_NONE.get(name, ()) + _NOT_STORED.get(name, ()):
+            if params.get(key) is not None:
+                raise ModelFileError(f"{where}: a {name} is stored with {key}=None; this file "
+                                     f"has {key}={str(params[key])[:50]}.")
+        return _build(cls, name, params, state, where)
 
     def _bpnet(self, node, where):
         name = node["$bpnet"]
@@ -199,6 +212,7 @@ class ObjectDecoder(Decoder):
         keys = set(node) - {"$bpnet"}
         if keys == {"params"}:  # not fitted
             params = decode_params(cls, node["params"], self)
+            check_callbacks(params, where)
             est = cls()
             try:
                 est.set_params(**params)
@@ -216,8 +230,9 @@ class ObjectDecoder(Decoder):
         return est
 
 
-def _build(cls, params, state, where):
-    """``cls(**params)``, validated, with ``state`` set; nothing that shadows the class."""
+def _build(cls, name, params, state, where):
+    """``cls(**params)``, validated, with ``state`` set and checked against its spec; nothing
+    that shadows the class."""
     known = cls._get_param_names()
     unknown = set(params) - set(known)
     if unknown:
@@ -233,6 +248,7 @@ def _build(cls, params, state, where):
         raise ModelFileError(f"{where}: invalid parameters for {cls.__name__} "
                              f"({str(exc)[:300]}).") from None
     vars(obj).update(state)
+    check_state(obj, name, state, where)
     return obj
 
 
@@ -283,4 +299,7 @@ def load_tree(meta, arrays):
     obj = decoder.decode(node, name)
     if decoder.used != set(arrays):
         raise ModelFileError(f"arrays {sorted(set(arrays) - decoder.used)} are not used.")
+    if not is_fitted(obj):
+        raise ModelFileError(f"its {name} is not fitted.")
+    dry_run(obj, name)
     return obj, decoder.fitted_versions
