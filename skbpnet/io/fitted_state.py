@@ -91,7 +91,7 @@ def _missing_indices(obj, v):
         return "must map features to indices of their categories"
 
 
-def _n_features_outs(obj, v):
+def _n_features_outs(obj):
     """sklearn's OneHotEncoder._compute_n_features_outs, from the stored categories."""
     expected = []
     infrequent = obj.__dict__.get("_infrequent_indices") if obj._infrequent_enabled else None
@@ -103,9 +103,11 @@ def _n_features_outs(obj, v):
         if drop is not None and drop[i] is not None:
             k -= 1
         expected.append(k)
+    v = obj._n_features_outs
     if not (type(v) is list and [int(x) if _is_int(x) else x for x in v] == expected):
-        return (f"must be the output widths {expected[:20]} of the categories"
-                if len(expected) <= 20 else "must be the output widths of the categories")
+        return (f"_n_features_outs must be the output widths {expected[:20]} of the categories"
+                if len(expected) <= 20 else "_n_features_outs must be the output widths of the "
+                "categories")
 
 
 def _mappings(obj, v):
@@ -163,8 +165,8 @@ SPECS = {
                           "scale_": Array("f", N, "with_scaling")}),
     "OneHotEncoder": Spec({
         **_ENCODER, "drop_idx_": Custom(_per_feature),
-        "_drop_idx_after_grouping": Custom(_per_feature),
-        "_n_features_outs": Custom(_n_features_outs)}, _INFREQUENT, (_infrequent_attributes,)),
+        "_drop_idx_after_grouping": Custom(_per_feature), "_n_features_outs": _IN_RELATION},
+        _INFREQUENT, (_infrequent_attributes, _n_features_outs)),
     "OrdinalEncoder": Spec({**_ENCODER, "_missing_indices": Custom(_missing_indices)},
                            _INFREQUENT, (_infrequent_attributes,)),
     "SimpleImputer": Spec({
@@ -213,10 +215,10 @@ def check_state(obj, name, state, where):
     >>> check_state(scaler, "StandardScaler", vars(scaler), "scaler")
     Traceback (most recent call last):
     ...
-    skbpnet.io.errors.ModelFileError: scaler.mean_: must be an array of 3 numbers \
+    skbpnet.io.errors.ModelFileError: scaler (StandardScaler).mean_: must be an array of 3 numbers \
 (dtype kind f), not a str.
     """
-    spec = SPECS[name]
+    spec, where = SPECS[name], f"{where} ({name})"
     public = {k for k, v in state.items() if not k.startswith("_") and k not in spec.required
               and k not in spec.optional and k not in _COMMON and _inert(v)}
     if state and name != "Pipeline":
@@ -228,8 +230,8 @@ def check_state(obj, name, state, where):
                 f"{where}: the fitted state does not match a {name} of this scikit-learn"
                 + (f"; unknown: {unknown}" if unknown else "")
                 + (f"; missing: {missing}" if missing else "") + ".")
-        order = sorted(set(state) & set(fields), key=lambda k: (k != N, k))
-        for key in order:  # n_features_in_ first: the other lengths follow it
+        order = [N, *spec.required, *spec.optional, *_COMMON]
+        for key in (k for k in dict.fromkeys(order) if k in state):  # n_features_in_ first
             problem = _check_field(obj, fields[key], state[key])
             if problem:
                 raise ModelFileError(f"{where}.{key}: {problem}.")
@@ -257,7 +259,7 @@ def _check_field(obj, spec, v):
         if v is None and spec.none_when and not getattr(obj, spec.none_when):
             return None
         if not (hasattr(v, "get_params") and is_fitted(v)):
-            return f"must be a fitted estimator, not a {type(v).__name__}"
+            return f"must be a fitted estimator, not {_described(v)}"
         return None
     if isinstance(spec, Scalar):
         return _check_scalar(obj, spec, v)
@@ -268,7 +270,7 @@ def _check_field(obj, spec, v):
             and (n is None and v.size <= MAX_WIDTH or v.size == n)):
         return (f"must be an array of {'up to' if n is None else n} "
                 f"{'numbers' if set(spec.kinds) <= set('biuf') else 'values'} "
-                f"(dtype kind {spec.kinds}), not a {_described(v)}")
+                f"(dtype kind {spec.kinds}), not {_described(v)}")
     return None
 
 
@@ -283,12 +285,12 @@ def _check_scalar(obj, spec, v):
             v, (bool, np.bool_)) and spec.low <= v <= high
     if not ok:
         what = "True or False" if spec.types == "bool" else (
-            f"an {'integer' if spec.types == 'int' else 'number'} from {spec.low} to {high}")
+            f"{'an integer' if spec.types == 'int' else 'a number'} from {spec.low} to {high}")
         return f"must be {what}, not {_described(v)}"
     return None
 
 
 def _described(v):
     if type(v) is np.ndarray:
-        return f"{v.dtype} array of shape {v.shape}"
-    return type(v).__name__ if not _inert(v) or isinstance(v, str) else repr(v)[:40]
+        return f"a {v.dtype} array of shape {v.shape}"
+    return f"a {type(v).__name__}" if not _inert(v) or isinstance(v, str) else repr(v)[:40]

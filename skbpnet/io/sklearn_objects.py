@@ -174,10 +174,20 @@ class ObjectDecoder(Decoder):
             return self._sklearn(node, where)
         if isinstance(node, dict) and "$bpnet" in node:
             return self._bpnet(node, where)
+        # (name, estimator, ...) entries are named in paths, as when saving: steps['scale']
+        if isinstance(node, list) and where.endswith(_ENTRY):
+            here = where[:-len(_ENTRY)]
+            return [self.decode(x, here if j == 1 else f"{here}.{j}") for j, x in
+                    enumerate(node)]
+        if isinstance(node, list) and where.rpartition(".")[2] in _NAMED_LISTS:
+            return [self.decode(x, f"{where}[{x['$tuple'][0]!r}]" if _is_entry(x) else
+                                f"{where}.{i}") for i, x in enumerate(node)]
+        if _is_entry(node) and where.endswith("]"):
+            return tuple(self.decode(node["$tuple"], where + _ENTRY))
         return super()._decode(node, where)
 
     def _fields(self, node, what, where):
-        out = expect(self.decode(expect(node, dict, f"{where}.{what}"), f"{where}.{what}"),
+        out = expect(self.decode(expect(node, dict, f"{where}.{what}"), where),
                      dict, f"{where}.{what}")
         if not all(type(k) is str for k in out):
             raise ModelFileError(f"{where}.{what}: the names must be strings.")
@@ -212,7 +222,7 @@ class ObjectDecoder(Decoder):
         keys = set(node) - {"$bpnet"}
         if keys == {"params"}:  # not fitted
             params = decode_params(cls, node["params"], self)
-            check_callbacks(params, where)
+            check_callbacks(params, f"{where}: params")
             est = cls()
             try:
                 est.set_params(**params)
@@ -228,6 +238,14 @@ class ObjectDecoder(Decoder):
             raise ModelFileError(f"{where}: {exc}") from exc.__cause__
         self.fitted_versions.append(fitted)
         return est
+
+
+_ENTRY = "#entry"  # marks the path of the list inside one named entry's $tuple
+
+
+def _is_entry(node):
+    return (isinstance(node, dict) and len(node) == 1 and isinstance(node.get("$tuple"), list)
+            and bool(node["$tuple"]) and isinstance(node["$tuple"][0], str))
 
 
 def _build(cls, name, params, state, where):
