@@ -34,8 +34,8 @@ def check_column_transformer(ct):
     if not (type(entries) is list and all(type(e) is tuple and len(e) == 3 and type(e[0]) is str
                                           for e in entries)):
         return "transformers must be a list of (name, transformer, columns)"
-    for name, _, columns in entries:
-        problem = _selection_type(columns)
+    for name, trans, columns in entries:
+        problem = _selection_type(columns, _drops(trans))
         if problem:
             return f"transformers[{name!r}] {problem}"
     if "transformers_" not in vars(ct):
@@ -56,13 +56,14 @@ def check_column_transformer(ct):
 def _check_columns(ct, n, names, indices):
     if not (type(ct._columns) is list and len(ct._columns) == len(ct.transformers)):
         return f"_columns must hold one selection per transformer ({len(ct.transformers)})"
-    for (name, _, _), columns in zip(ct.transformers, ct._columns):
-        problem = _same(columns, name, n, names, indices, "_columns")
+    for (name, trans, _), columns in zip(ct.transformers, ct._columns):
+        problem = _same(columns, name, n, names, indices, "_columns", _drops(trans))
         if problem:
             return problem
     rem = ct._remainder
     if not (type(rem) is tuple and len(rem) == 3 and rem[0] == "remainder"
-            and (rem[1] is ct.remainder or rem[1] == ct.remainder)):
+            and type(rem[1]) is type(ct.remainder)
+            and (type(rem[1]) is not str or rem[1] == ct.remainder)):
         return "_remainder must be ('remainder', the remainder parameter, columns)"
     used = {i for name, _, _ in ct.transformers for i in indices.get(name, ())}
     if indices.get("remainder") != [i for i in range(n) if i not in used]:
@@ -79,10 +80,10 @@ def _check_fitted(ct, n, names, indices):
         return "transformers_ must be a list of (name, fitted transformer, columns) " \
                "named as in transformers"
     for name, trans, columns in fitted:
-        problem = _same(columns, name, n, names, indices, "transformers_")
+        problem = _same(columns, name, n, names, indices, "transformers_", _drops(trans))
         if problem:
             return problem
-        if trans == "drop" if type(trans) is str else False:
+        if _drops(trans):
             continue
         try:
             width = trans.n_features_in_
@@ -110,7 +111,15 @@ def _check_outputs(ct):
     return None
 
 
-def _selection_type(columns):
+def _drops(trans):
+    return type(trans) is str and trans == "drop"
+
+
+def _selection_type(columns, scalar=False):
+    """The problem with the type of a selection, or None; a single column (a name or an
+    index, which selects a 1-D column) only where ``scalar`` (its columns are dropped)."""
+    if scalar and type(columns) in (str, int):
+        return None
     if type(columns) is list and all(type(c) is str for c in columns):
         return None
     if type(columns) is list and all(type(c) is int for c in columns):
@@ -125,11 +134,11 @@ def _selection_type(columns):
             f"{type(columns).__name__}")
 
 
-def _same(columns, name, n, names, indices, field):
+def _same(columns, name, n, names, indices, field, scalar=False):
     """The problem with ``columns`` (one selection of ``field``), or None if it resolves to
     ``indices[name]``."""
     where = f"{field}[{name!r}]"
-    problem = _selection_type(columns)
+    problem = _selection_type(columns, scalar)
     if problem:
         return f"{where} {problem}"
     resolved = resolve(columns, n, names)
@@ -156,6 +165,8 @@ def resolve(columns, n, names):
             return f"is a mask of {len(columns)} columns, but the input has {n}"
         return np.flatnonzero(columns).tolist()
     out = []
+    if type(columns) in (str, int):
+        columns = [columns]
     for c in (columns.tolist() if type(columns) is np.ndarray else columns):
         i = _position(c, names) if type(c) is str else c
         if isinstance(i, str):

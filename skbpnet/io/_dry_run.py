@@ -34,9 +34,9 @@ def dry_run(obj, where):
     Traceback (most recent call last):
     ...
     skbpnet.io.errors.ModelFileError: scaler: a transform of one row of 3 columns fails (ValueError: ...)...
-
     """
     method = "predict" if hasattr(obj, "predict") else "transform"
+    saved, X = [(o, dict(vars(o))) for o in _estimators(obj)], None
     try:
         X = dry_input(obj)
         with warnings.catch_warnings():
@@ -45,16 +45,33 @@ def dry_run(obj, where):
         if getattr(out, "shape", (1,))[0] != 1:
             raise ValueError(f"{out.shape[0]} rows out for 1 row in")
     except Exception as exc:  # noqa: BLE001 - any failure is the file's
-        width = getattr(X, "shape", (0, "?"))[1] if "X" in locals() else "?"
+        width = "?" if X is None else X.shape[1]
         raise ModelFileError(
             f"{where}: a {method} of one row of {width} columns fails "
             f"({type(exc).__name__}: {str(exc)[:300]}); the file's objects do not fit "
             f"together.") from None
+    finally:  # as loaded: a transform may cache (a ColumnTransformer's pandas names)
+        for o, attributes in saved:
+            vars(o).clear()
+            vars(o).update(attributes)
+
+
+def _estimators(value):
+    """Every estimator in ``value``: itself and those in its attributes, lists and dicts."""
+    if hasattr(value, "get_params"):
+        yield value
+        value = list(vars(value).values())
+    if type(value) in (list, tuple):
+        for v in value:
+            yield from _estimators(v)
+    elif type(value) is dict:
+        for v in value.values():
+            yield from _estimators(v)
 
 
 def dry_input(obj):
     """A plausible one-row input of ``obj``'s declared width (a DataFrame where it was fitted
-    on one).
+    on one): zeros, but the first category in each column of a categorical encoder.
 
     Examples
     --------
@@ -63,41 +80,52 @@ def dry_input(obj):
     >>> dry_input(OneHotEncoder().fit([["b", 1], ["a", 2]]))
     array([['a', 1]], dtype=object)
     """
-    values = _values(obj)
+    n, special = _values(obj)
     names = getattr(obj, "feature_names_in_", None)  # a Pipeline: its first step's
-    if names is not None and len(names) == len(values):
-        import pandas as pd
+    text = {i: v for i, v in special.items() if not isinstance(v, (int, float))}
+    row = np.zeros((1, n), dtype=object if text and names is None else float)
+    for i, v in special.items():
+        if names is None or i not in text:
+            row[0, i] = v
+    if names is None or len(names) != n:
+        return row
+    import pandas as pd
 
-        return pd.DataFrame({name: [v] for name, v in zip(names, values)})
-    if all(isinstance(v, (int, float)) for v in values):
-        return np.asarray([values], dtype=float)
-    out = np.empty((1, len(values)), dtype=object)
-    out[0, :] = values
-    return out
+    keep = np.ones(n, dtype=bool)
+    keep[list(text)] = False
+    frame = pd.DataFrame(row[:, keep], columns=names[keep])
+    if not text:
+        return frame
+    strings = np.empty((1, len(text)), dtype=object)
+    strings[0] = list(text.values())
+    both = pd.concat([frame, pd.DataFrame(strings, columns=names[list(text)])], axis=1)
+    return both[list(names)]
 
 
 def _values(obj):
-    """One row of plausible values (a list) for ``obj``'s input."""
+    """(width, {column: value}) of a plausible row for ``obj``: zeros but these values."""
     name = type(obj).__name__
     if name in _ENCODERS:
-        return [c[0].item() if hasattr(c[0], "item") else c[0] for c in obj.categories_]
+        return obj.n_features_in_, {i: c[0].item() if hasattr(c[0], "item") else c[0]
+                                    for i, c in enumerate(obj.categories_)}
+    if name == "SimpleImputer" and obj._fit_dtype.kind in "OUS":  # strings: its own fill
+        return obj.n_features_in_, {i: v if isinstance(v, str) else "" for i, v in
+                                    enumerate(obj.statistics_.tolist())}
     if name == "Pipeline":
         steps = [s[1] for s in obj.steps if s[1] not in (None, "passthrough")]
         for i, step in enumerate(steps):  # an imputer keeps its columns: ask the encoder
             if type(step).__name__ in _ENCODERS and all(
                     type(s).__name__ == "SimpleImputer" and s.indicator_ is None
                     for s in steps[:i]):
-                return _values(step)
+                return _values(steps[0])[0], _values(step)[1]
         return _values(steps[0])
-    if name == "SimpleImputer" and obj._fit_dtype.kind in "OUS":  # strings: its own fill
-        return [v if isinstance(v, str) else "" for v in obj.statistics_.tolist()]
     if name == "TransformedTargetRegressor":
         return _values(obj.regressor_)
     if name == "ColumnTransformer":
-        row = [0.0] * obj.n_features_in_
+        special = {}
         for trans_name, trans, _ in obj.transformers_:
             if not isinstance(trans, str):
-                for i, v in zip(obj._transformer_to_input_indices[trans_name], _values(trans)):
-                    row[i] = v
-        return row
-    return [0.0] * obj.n_features_in_
+                columns = obj._transformer_to_input_indices[trans_name]
+                special.update((columns[j], v) for j, v in _values(trans)[1].items())
+        return obj.n_features_in_, special
+    return obj.n_features_in_, {}

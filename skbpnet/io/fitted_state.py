@@ -148,6 +148,7 @@ _ENCODER = {"n_features_in_": _WIDTH, "_infrequent_enabled": Scalar("bool"),
             "categories_": Custom(_categories)}
 _INFREQUENT = {"_infrequent_indices": Custom(_per_feature),
                "_default_to_infrequent_mappings": Custom(_mappings)}
+_UNFITTED = {"_sklearn_output_config"}  # what set_output gives an unfitted estimator
 _ALWAYS_RELATED = ("Pipeline", "ColumnTransformer")  # their parameters hold estimators
 _SCALED = ("scale_", "min_", "data_min_", "data_max_", "data_range_")
 
@@ -181,7 +182,8 @@ SPECS = {
         "n_features_in_": _WIDTH, "sparse_output_": Scalar("bool"),
         **{k: _IN_RELATION for k in ("_columns", "_transformer_to_input_indices", "_remainder",
                                      "output_indices_", "transformers_")}},
-        {}, (check_column_transformer,)),
+        {"_transformers_feature_names_out": Array("OU", None)},  # after a pandas output
+        (check_column_transformer,)),
     "TransformedTargetRegressor": Spec({
         "_training_dim": Scalar("int", 1, 2), "transformer_": Fitted(), "regressor_": Fitted()}),
 }
@@ -219,27 +221,24 @@ def check_state(obj, name, state, where):
 (dtype kind f), not a str.
     """
     spec, where = SPECS[name], f"{where} ({name})"
-    public = {k for k, v in state.items() if not k.startswith("_") and k not in spec.required
-              and k not in spec.optional and k not in _COMMON and _inert(v)}
-    if state and name != "Pipeline":
-        fields = {**_COMMON, **spec.optional, **spec.required}
-        unknown = sorted(set(state) - set(fields) - public)
-        missing = sorted(set(spec.required) - set(state)) if state else []
-        if unknown or missing:
-            raise ModelFileError(
-                f"{where}: the fitted state does not match a {name} of this scikit-learn"
-                + (f"; unknown: {unknown}" if unknown else "")
-                + (f"; missing: {missing}" if missing else "") + ".")
-        order = [N, *spec.required, *spec.optional, *_COMMON]
-        for key in (k for k in dict.fromkeys(order) if k in state):  # n_features_in_ first
-            problem = _check_field(obj, fields[key], state[key])
-            if problem:
-                raise ModelFileError(f"{where}.{key}: {problem}.")
-    elif set(state) - public:
-        raise ModelFileError(f"{where}: a {name} holds no fitted state of its own; got "
-                             f"{sorted(set(state) - public)[:10]}.")
-    for relation in spec.relations:
-        problem = relation(obj) if state or name in _ALWAYS_RELATED else None
+    fields = {**spec.required, **spec.optional, **_COMMON}
+    public = {k for k, v in state.items() if not k.startswith("_") and k not in fields
+              and _inert(v)}  # plain values of the user's own, such as target_name_
+    fitted = name != "Pipeline" and is_fitted(obj)  # a Pipeline's state is its steps'
+    unknown = sorted(set(state) - public - (set(fields) if fitted else _UNFITTED))
+    missing = sorted(set(spec.required) - set(state)) if fitted else []
+    if unknown or missing:
+        raise ModelFileError(
+            f"{where}: the state does not match {'a fitted' if fitted else 'an unfitted'} "
+            f"{name} of this scikit-learn"
+            + (f"; unknown: {unknown[:10]}" if unknown else "")
+            + (f"; missing: {missing}" if missing else "") + ".")
+    for key in (k for k in dict.fromkeys([N, *fields]) if k in state):  # the width first
+        problem = _check_field(obj, fields[key], state[key])
+        if problem:
+            raise ModelFileError(f"{where}.{key}: {problem}.")
+    for relation in spec.relations if fitted or name in _ALWAYS_RELATED else ():
+        problem = relation(obj)
         if problem:
             raise ModelFileError(f"{where}: {problem}.")
 
