@@ -14,7 +14,19 @@ same parts as a bare model file (only ``params`` when it is not fitted).
 Classes are looked up by name in the fixed table :data:`ALLOWED`; nothing is
 ever imported by a name read from a file. Loading builds ``cls(**params)``,
 validates the parameters with scikit-learn's own checks, refuses state that
-would shadow a method or property, and sets the state.
+would shadow a method or property, sets the state and checks it against the
+class's spec in :data:`skbpnet.io.fitted_state.SPECS` (type, shape, and the
+relations to ``n_features_in_``, the categories and the parameters; every
+width bounded). The loaded object then predicts one synthetic row
+(:mod:`skbpnet.io._dry_run`), so a forged file whose parts do not fit together
+is refused at load rather than at the first ``predict``. Saving applies the
+same specs, so ``save`` never writes what ``load`` would refuse.
+
+Code and machine settings are not stored: a BPNet estimator's ``callbacks``
+must be None (or empty) and a file holding any is refused; a ColumnTransformer's
+``n_jobs`` is stored as None (a loaded one runs in-process; set ``n_jobs``
+again after loading), and a file holding another value is refused, since
+``n_jobs=10**6`` would start that many worker processes at the first predict.
 """
 
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
