@@ -15,9 +15,49 @@ import numpy as np
 
 from .errors import ModelFileError
 
-__all__ = ["dry_input", "dry_run"]
+__all__ = ["dry_input", "dry_run", "check_width", "stored_values", "FREE_WIDTH"]
 
 _ENCODERS = ("OneHotEncoder", "OrdinalEncoder")
+# An input width up to this needs no backing; a wider one must be paid for by as many values
+# in the file (a real model of n columns stores at least n: its weights, its statistics, its
+# column lists), so a forged n_features_in_ cannot make the dry run allocate without bound.
+FREE_WIDTH = 2**16
+
+
+def stored_values(node, arrays):
+    """How many values a file holds: the JSON leaves of ``node`` and the arrays' elements."""
+    count, todo = sum(a.size for a in arrays.values()), [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+        else:
+            count += 1
+    return count
+
+
+def check_width(obj, stored, where):
+    """Refuse an input wider than :data:`FREE_WIDTH` and than the ``stored`` values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.impute import MissingIndicator
+    >>> indicator = MissingIndicator().fit([[np.nan, 1.0]])
+    >>> check_width(indicator, 4, "indicator")  # 2 columns: no error
+    >>> indicator.n_features_in_ = indicator._n_features = 10**7
+    >>> check_width(indicator, 4, "indicator")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    skbpnet.io.errors.ModelFileError: indicator: its input is 10000000 columns wide, but ...
+    """
+    width = _values(obj)[0]
+    if width > max(FREE_WIDTH, stored):
+        raise ModelFileError(
+            f"{where}: its input is {width} columns wide, but the file holds only {stored} "
+            f"values; a real model of that width stores at least one value per column.")
 
 
 def dry_run(obj, where):

@@ -250,8 +250,8 @@ def _inert(v):
 def _check_field(obj, spec, v):
     """The problem with one fitted value, or None."""
     if isinstance(spec, Either):
-        first = _check_field(obj, spec.first, v)
-        return first and _check_field(obj, spec.second, v) and first
+        first, second = (_check_field(obj, s, v) for s in spec)
+        return first and second and f"{first}; or {second.removeprefix('must be ')}"
     if isinstance(spec, Custom):
         return spec.check(obj, v)
     if isinstance(spec, Fitted):
@@ -291,5 +291,5 @@ def _check_scalar(obj, spec, v):
 
 def _described(v):
     if type(v) is np.ndarray:
-        return f"a {v.dtype} array of shape {v.shape}"
+        return f"an array of dtype {v.dtype} and shape {v.shape}"
     return f"a {type(v).__name__}" if not _inert(v) or isinstance(v, str) else repr(v)[:40]

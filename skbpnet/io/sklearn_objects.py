@@ -36,7 +36,7 @@ from sklearn.preprocessing import (FunctionTransformer, MaxAbsScaler, MinMaxScal
                                    OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler)
 
 from ._build import build_estimator, check_callbacks
-from ._dry_run import dry_run
+from ._dry_run import check_width, dry_run, stored_values
 from .archive import MAX_MEMBERS
 from .codec import MAX_DEPTH, Decoder, Encoder, expect
 from .errors import ModelFileError, Unstorable
@@ -302,7 +302,8 @@ def dump_tree(obj):
         if len(enc.arrays) >= MAX_MEMBERS:
             raise Unstorable(f"it holds {len(enc.arrays)} arrays; a model file holds at most "
                              f"{MAX_MEMBERS - 1}")
-    except Unstorable as exc:
+        check_width(obj, stored_values(node, enc.arrays), name)
+    except (Unstorable, ModelFileError) as exc:
         raise ValueError(f"skbpnet.save cannot store this {name}: {exc}.") from None
     return {"format_version": TREE_VERSION, "estimator": name, "versions": writer_versions(),
             "object": node, "arrays": array_table(enc.arrays)}, enc.arrays
@@ -331,5 +332,6 @@ def load_tree(meta, arrays):
         raise ModelFileError(f"arrays {sorted(set(arrays) - decoder.used)} are not used.")
     if not is_fitted(obj):
         raise ModelFileError(f"its {name} is not fitted.")
+    check_width(obj, stored_values(node, arrays), name)
     dry_run(obj, name)
     return obj, decoder.fitted_versions

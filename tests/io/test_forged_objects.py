@@ -210,6 +210,30 @@ def test_wrong_typed_fitted_state_is_refused(forge, name, key, value, match):
             f"({name}).{key}: {match}")
 
 
+def test_a_width_that_the_file_does_not_pay_for_is_refused_at_load_and_save(tmp_path):
+    """A MissingIndicator stores only its columns with missing values, so a forged
+    n_features_in_ of 2**24 would cost a 128 MiB dry run (and every predict): refused
+    before, in bounded memory; and save refuses the same model, so load reads what it writes."""
+    X = np.zeros((2, 3))
+    X[0, 1] = np.nan
+    skbpnet.save(MissingIndicator().fit(X), tmp_path / "m.skbpnet")
+    meta, members = read(tmp_path / "m.skbpnet")
+    meta["object"]["state"].update(n_features_in_=2**24, _n_features=2**24)
+    write_archive(tmp_path / "forged.skbpnet", meta, members)
+    tracemalloc.start()
+    try:
+        refused(tmp_path / "forged.skbpnet", "MissingIndicator: its input is 16777216 columns "
+                "wide, but the file holds only")
+        assert tracemalloc.get_traced_memory()[1] < 4 * MiB
+    finally:
+        tracemalloc.stop()
+    wide = np.zeros((2, 70_000))
+    wide[0, 1] = np.nan
+    with pytest.raises(ValueError, match="input is 70000 columns wide"):
+        skbpnet.save(MissingIndicator().fit(wide), tmp_path / "wide.skbpnet")
+    assert not (tmp_path / "wide.skbpnet").exists()
+
+
 def test_missing_and_unknown_fitted_state_is_refused(forge):
     def drop(meta, members):
         set_state(meta, members, "StandardScaler", "var_", None)
