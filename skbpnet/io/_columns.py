@@ -35,6 +35,9 @@ def check_column_transformer(ct):
                                           for e in entries)):
         return "transformers must be a list of (name, transformer, columns)"
     for name, trans, columns in entries:
+        if not (type(trans) is str and trans in ("drop", "passthrough")
+                or hasattr(trans, "get_params")):
+            return f"transformers[{name!r}] must be an estimator, 'drop' or 'passthrough'"
         problem = _selection_type(columns, _drops(trans))
         if problem:
             return f"transformers[{name!r}] {problem}"

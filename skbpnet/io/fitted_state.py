@@ -32,10 +32,10 @@ Array = namedtuple("Array", "kinds length none_when", defaults=(N, None))
 Array.__doc__ = """An ndarray of one of the dtype ``kinds``, 1-D of ``length`` (``N``, an int
 or None for any); None allowed when the parameter named ``none_when`` is false."""
 Scalar = namedtuple("Scalar", "types low high", defaults=(0, MAX_WIDTH))
-Scalar.__doc__ = """A number of ``types`` ("int", "real" or "bool"), low <= value <= high;
-``high`` may be ``N``."""
-Fitted = namedtuple("Fitted", "none_when", defaults=(None,))
-Fitted.__doc__ = """A fitted allowlisted estimator; None allowed when ``none_when`` is false."""
+Scalar.__doc__ = """A number of ``types`` ("int", "real" or "bool"), low <= value <= high."""
+Fitted = namedtuple("Fitted", "classes none_when", defaults=(None, None))
+Fitted.__doc__ = """A fitted allowlisted estimator (of one of the class names ``classes``, or
+any); None allowed when the parameter named ``none_when`` is false."""
 Either = namedtuple("Either", "first second")
 Custom = namedtuple("Custom", "check")  # check(obj, value) -> a problem or None
 Spec = namedtuple("Spec", "required optional relations", defaults=({}, ()))
@@ -64,10 +64,24 @@ def _categories(obj, v):
     if not (type(v) is list and len(v) == obj.n_features_in_):
         return f"must be a list of {obj.n_features_in_} arrays"
     for c in v:
-        if not (type(c) is np.ndarray and c.ndim == 1 and 1 <= len(c) and c.dtype.kind in "biufOU"):
+        if not (type(c) is np.ndarray and c.ndim == 1 and len(c) and c.dtype.kind in "biufOU"):
             return "must hold one 1-D array of numbers or strings per feature"
     if sum(map(len, v)) > MAX_WIDTH:
         return f"holds more than {MAX_WIDTH} categories"
+    if isinstance(obj.categories, str) and not all(map(_sorted, v)):  # "auto": np.unique's
+        return ("must be sorted without repeats, as fitting makes them (unsorted categories "
+                "would encode silently wrong)")
+
+
+def _sorted(c):
+    """Whether categories are unique and sorted, a missing value (None or NaN) last."""
+    values = c.tolist()
+    if values and (values[-1] is None or values[-1] != values[-1]):
+        values = values[:-1]
+    try:
+        return all(type(a) is type(b) and a < b for a, b in zip(values, values[1:]))
+    except TypeError:
+        return False
 
 
 def _per_feature(obj, v):
@@ -133,10 +147,15 @@ def _features(obj):
     f = obj.features_
     if not (f.size <= obj.n_features_in_ and ((f >= 0) & (f < obj.n_features_in_)).all()):
         return f"features_ must index the {obj.n_features_in_} input features"
+    if obj._n_features != obj.n_features_in_:
+        return "_n_features must be n_features_in_"
 
 
 def _pipeline_steps(obj):
-    steps = [s[1] for s in obj.steps if s[1] not in (None, "passthrough")]
+    if not all(type(s) is tuple and len(s) == 2 and type(s[0]) is str
+               and (_skipped(s[1]) or hasattr(s[1], "get_params")) for s in obj.steps):
+        return "steps must be (name, estimator or 'passthrough') pairs"
+    steps = [s[1] for s in obj.steps if not _skipped(s[1])]
     if len({is_fitted(s) for s in steps}) > 1:
         return "steps mix fitted and unfitted estimators"
 
@@ -172,10 +191,12 @@ SPECS = {
                            _INFREQUENT, (_infrequent_attributes,)),
     "SimpleImputer": Spec({
         "n_features_in_": _WIDTH, "_fit_dtype": Custom(_dtype), "_fill_dtype": Custom(_dtype),
-        "indicator_": Fitted("add_indicator"), "statistics_": Array("biufOU")}),
+        "indicator_": Fitted(("MissingIndicator",), "add_indicator"),
+        "statistics_": Array("biufOU")}),
     "MissingIndicator": Spec({
         "n_features_in_": _WIDTH, "_precomputed": Scalar("bool"),
-        "_n_features": Scalar("int", 1, N), "features_": Array("iu", None)}, {}, (_features,)),
+        "_n_features": Scalar("int", 1, MAX_WIDTH), "features_": Array("iu", None)}, {},
+        (_features,)),
     "PassthroughTransformer": Spec({"n_features_in_": _WIDTH}),
     "Pipeline": Spec({}, {}, (_pipeline_steps,)),
     "ColumnTransformer": Spec({
@@ -189,13 +210,27 @@ SPECS = {
 }
 
 
+def _skipped(step):
+    return step is None or type(step) is str and step == "passthrough"
+
+
 def is_fitted(obj):
-    """Whether a built estimator holds fitted state (a Pipeline: its steps do)."""
+    """Whether a built estimator holds fitted state (a Pipeline: its steps do).
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> is_fitted(StandardScaler()), is_fitted(StandardScaler().fit([[0.0], [1.0]]))
+    (False, True)
+    """
+    if not hasattr(obj, "get_params"):
+        return False
     if type(obj).__name__ in ESTIMATORS:
         return "_net" in vars(obj)
     if type(obj).__name__ == "Pipeline":
-        return bool(obj.steps) and all(is_fitted(s[1]) for s in obj.steps
-                                       if s[1] not in (None, "passthrough"))
+        steps = obj.steps if type(obj.steps) is list else []
+        return bool(steps) and all(type(s) is tuple and len(s) == 2 and (
+            _skipped(s[1]) or is_fitted(s[1])) for s in steps)
     return any(k.endswith("_") and not k.startswith("__") for k in vars(obj))
 
 
@@ -259,6 +294,8 @@ def _check_field(obj, spec, v):
             return None
         if not (hasattr(v, "get_params") and is_fitted(v)):
             return f"must be a fitted estimator, not {_described(v)}"
+        if spec.classes and type(v).__name__ not in spec.classes:
+            return f"must be a fitted {' or '.join(spec.classes)}, not {_described(v)}"
         return None
     if isinstance(spec, Scalar):
         return _check_scalar(obj, spec, v)
@@ -274,7 +311,7 @@ def _check_field(obj, spec, v):
 
 
 def _check_scalar(obj, spec, v):
-    high = obj.n_features_in_ if spec.high == N else spec.high
+    high = spec.high
     if spec.types == "bool":
         ok = isinstance(v, (bool, np.bool_))
     elif spec.types == "int":

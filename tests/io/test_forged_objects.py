@@ -195,6 +195,15 @@ def test_one_hot_encoder_state_that_does_not_fit_its_categories_is_refused(forge
             "OneHotEncoder", match)
 
 
+def test_unsorted_categories_are_refused(forge):
+    """Fitting sorts them; transform searches them as sorted, so unsorted ones would encode
+    silently wrong rather than fail."""
+    def change(meta, members):
+        node_of(meta, "OneHotEncoder")["state"]["categories_"][0]["$objects"].reverse()
+
+    refused(forge(change), "(OneHotEncoder).categories_: must be sorted without repeats")
+
+
 # -- wrong-typed, missing and unknown fitted state ----------------------------------------
 @pytest.mark.parametrize("name, key, value, match", [
     ("StandardScaler", "mean_", "abc", "must be an array of 1 numbers (dtype kind f), not a str"),
@@ -232,6 +241,32 @@ def test_a_width_that_the_file_does_not_pay_for_is_refused_at_load_and_save(tmp_
     with pytest.raises(ValueError, match="input is 70000 columns wide"):
         skbpnet.save(MissingIndicator().fit(wide), tmp_path / "wide.skbpnet")
     assert not (tmp_path / "wide.skbpnet").exists()
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda meta: node_of(meta, "Pipeline")["params"]["steps"].append(
+        {"$tuple": ["odd", 3]}), "(Pipeline): steps must be (name, estimator or 'passthrough')"),
+    (lambda meta: entry(node_of(meta, "ColumnTransformer")["params"]["transformers"],
+                        "text").__setitem__(1, 3),
+     "transformers['text'] must be an estimator, 'drop' or 'passthrough'"),
+])
+def test_estimators_where_they_do_not_belong_are_refused(forge, change, match):
+    refused(forge(lambda meta, members: change(meta)), match)
+
+
+def test_an_indicator_of_another_class_is_refused(forge):
+    def change(meta, members):
+        scaler = copy.deepcopy(node_of(meta, "StandardScaler"))
+        for key, value in scaler["state"].items():  # a copy of each of its arrays
+            if isinstance(value, dict) and "$array" in value:
+                name = value["$array"] + ".copy"
+                members[name + ".npy"] = members[value["$array"] + ".npy"]
+                meta["arrays"][name] = meta["arrays"][value["$array"]]
+                value["$array"] = name
+        node_of(meta, "SimpleImputer")["state"]["indicator_"] = scaler
+
+    refused(forge(change), "(SimpleImputer).indicator_: must be a fitted MissingIndicator, "
+            "not a StandardScaler")
 
 
 def test_missing_and_unknown_fitted_state_is_refused(forge):
