@@ -79,7 +79,8 @@ def _sorted(c):
     if values and (values[-1] is None or values[-1] != values[-1]):
         values = values[:-1]
     try:
-        return all(type(a) is type(b) and a < b for a, b in zip(values, values[1:]))
+        return all(isinstance(a, str) == isinstance(b, str) and a < b
+                   for a, b in zip(values, values[1:]))
     except TypeError:
         return False
 
@@ -258,7 +259,7 @@ def check_state(obj, name, state, where):
     spec, where = SPECS[name], f"{where} ({name})"
     fields = {**spec.required, **spec.optional, **_COMMON}
     public = {k for k, v in state.items() if not k.startswith("_") and k not in fields
-              and _inert(v)}  # plain values of the user's own, such as target_name_
+              and _plain(v)}  # plain values of the user's own, such as target_name_
     fitted = name != "Pipeline" and is_fitted(obj)  # a Pipeline's state is its steps'
     unknown = sorted(set(state) - public - (set(fields) if fitted else _UNFITTED))
     missing = sorted(set(spec.required) - set(state)) if fitted else []
@@ -276,6 +277,16 @@ def check_state(obj, name, state, where):
         problem = relation(obj)
         if problem:
             raise ModelFileError(f"{where}: {problem}.")
+
+
+def _plain(v):
+    """Data that no scikit-learn code reads: no estimator, nothing callable."""
+    if _inert(v) or isinstance(v, np.generic) or (
+            type(v) is np.ndarray and v.dtype.kind in "biufcUS"):
+        return True
+    if type(v) in (list, tuple):
+        return all(map(_plain, v))
+    return type(v) is dict and all(_plain(k) and _plain(x) for k, x in v.items())
 
 
 def _inert(v):

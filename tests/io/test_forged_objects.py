@@ -333,6 +333,22 @@ def test_every_allowlisted_class_has_a_spec():
     assert set(SPECS) == set(ALLOWED) | {PASSTHROUGH}
 
 
+def test_plain_attributes_of_the_users_own_are_kept(tmp_path):
+    """Like skbpnet train's target_name_: public and plain data, which scikit-learn never
+    reads; anything else outside a class's spec is refused when saving."""
+    X, s = numbers()
+    model = make_pipeline(StandardScaler(), net(BPNetRegressor)).fit(X, s)
+    model.notes_ = {"source": ["a.csv", 3], "weights": np.arange(3.0)}
+    skbpnet.save(model, tmp_path / "m.skbpnet")
+    loaded = skbpnet.load(tmp_path / "m.skbpnet")
+    assert loaded.notes_["source"] == ["a.csv", 3]
+    assert loaded.notes_["weights"].tolist() == [0.0, 1.0, 2.0]
+    model[0].notes_ = StandardScaler()
+    with pytest.raises(ValueError, match=r"StandardScaler\): the state does not match a "
+                                         r"fitted StandardScaler.*unknown: \['notes_'\]"):
+        skbpnet.save(model, tmp_path / "again.skbpnet")
+
+
 def test_the_dry_run_leaves_the_loaded_model_as_saved(tmp_path):
     """The loaded model's state after the dry run is that of the saved one: its next fit
     and predictions are the saved model's, bit for bit (the pipeline tests check the
