@@ -154,7 +154,17 @@ def _same(columns, name, n, names, indices, field, scalar=False):
 
 def resolve(columns, n, names):
     """The column indices that a valid selection type picks from ``n`` columns called ``names``
-    (None when unnamed), or a str saying what is wrong."""
+    (None when unnamed), or a str saying what is wrong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> names = np.array(["a", "b", "c"], dtype=object)
+    >>> resolve(["c", "a"], 3, names), resolve(slice("b", "c"), 3, names), resolve([-1], 3, None)
+    ([2, 0], [1, 2], [2])
+    >>> resolve([0, 3], 3, None)
+    'selects column 3, but the input has 3 columns'
+    """
     if type(columns) is slice:
         if any(type(x) is str for x in (columns.start, columns.stop)):
             start, stop = (_position(x, names) if type(x) is str else x

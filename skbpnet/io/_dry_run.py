@@ -25,7 +25,14 @@ FREE_WIDTH = 2**16
 
 
 def stored_values(node, arrays):
-    """How many values a file holds: the JSON leaves of ``node`` and the arrays' elements."""
+    """How many values a file holds: the JSON leaves of ``node`` and the arrays' elements.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stored_values({"a": [1, 2, {"b": None}]}, {"w": np.zeros((2, 3))})
+    9
+    """
     count, todo = sum(a.size for a in arrays.values()), [node]
     while todo:
         item = todo.pop()

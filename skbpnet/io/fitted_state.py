@@ -12,7 +12,11 @@ against its input) are the spec's ``relations``. Every width is bounded by
 the file actually holds, before anything is run (see
 :mod:`skbpnet.io._dry_run` for the one-row dry run that follows).
 
-Adding a class to the allowlist means adding one entry to :data:`SPECS`.
+Adding a class to the allowlist (``sklearn_objects.ALLOWED``) means adding one
+entry to :data:`SPECS`: a :class:`Spec` of its fitted attributes, each an
+:class:`Array`, a :class:`Scalar`, a :class:`Fitted` estimator, an
+:class:`Either` of two, or a :class:`Custom` check, plus any relations between
+them (a test fails while a class on the allowlist has no spec).
 """
 
 from collections import namedtuple
@@ -39,8 +43,38 @@ any); None allowed when the parameter named ``none_when`` is false."""
 Either = namedtuple("Either", "first second")
 Custom = namedtuple("Custom", "check")  # check(obj, value) -> a problem or None
 Spec = namedtuple("Spec", "required optional relations", defaults=({}, ()))
-Spec.__doc__ = """The fitted attributes of one class: ``required`` and ``optional`` map names
-to their field spec; ``relations`` are check(obj) -> a problem or None, run after."""
+Spec.__doc__ = """The fitted attributes of one class.
+
+Parameters
+----------
+required, optional : dict
+    Attribute name -> :class:`Array`, :class:`Scalar`, :class:`Fitted`,
+    :class:`Either` or :class:`Custom`. A fitted object must have every required
+    attribute, may have the optional ones, and nothing else but
+    ``feature_names_in_``, the ``set_output`` configuration and plain data of
+    the user's own (public names).
+relations : tuple of callables
+    ``check(obj) -> str or None``: the problem with attributes taken together,
+    run after each attribute has passed its own spec.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.preprocessing import MaxAbsScaler
+>>> SPECS["MaxAbsScaler"].required["max_abs_"]
+Array(kinds='f', length='n_features_in_', none_when=None)
+>>> scaler = MaxAbsScaler().fit(np.eye(2))
+>>> scaler.max_abs_ = np.ones(5)
+>>> check_state(scaler, "MaxAbsScaler", {"max_abs_": scaler.max_abs_}, "m")
+Traceback (most recent call last):
+...
+skbpnet.io.errors.ModelFileError: m (MaxAbsScaler): the state does not match a fitted MaxAbsScaler of this scikit-learn; missing: ['n_features_in_', 'n_samples_seen_', 'scale_'].
+>>> check_state(scaler, "MaxAbsScaler", {k: v for k, v in vars(scaler).items()
+...                                      if k.endswith("_")}, "m")
+Traceback (most recent call last):
+...
+skbpnet.io.errors.ModelFileError: m (MaxAbsScaler).max_abs_: must be an array of 2 numbers (dtype kind f), not an array of dtype float64 and shape (5,).
+"""
 
 
 def _names(obj, v):
@@ -236,21 +270,38 @@ def is_fitted(obj):
 
 
 def check_state(obj, name, state, where):
-    """Refuse, with :class:`ModelFileError`, fitted ``state`` that does not match ``SPECS[name]``.
+    """Refuse fitted ``state`` that does not match ``SPECS[name]``.
 
-    ``obj`` is the built object (its parameters set, ``state`` in its
-    ``__dict__``); an empty ``state`` is an unfitted object (a parameter,
-    such as a ColumnTransformer's template transformers) and is only checked by
-    the relations that need no fitted state.
+    Parameters
+    ----------
+    obj : estimator
+        The built object: its parameters set, ``state`` in its ``__dict__``.
+        Without fitted attributes (none ending in ``_``) it is an unfitted
+        template (a ColumnTransformer's ``transformers``, a
+        TransformedTargetRegressor's ``regressor``), which may hold only its
+        ``set_output`` configuration and is checked only by the relations of a
+        Pipeline or a ColumnTransformer (its column selections).
+    name : str
+        The key of its spec: the class name, or ``"PassthroughTransformer"``.
+    state : dict
+        The attributes that are not parameters.
+    where : str
+        Where the object is in the file, for the message.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the object, its class and the attribute, and what it must be.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.preprocessing import StandardScaler
     >>> scaler = StandardScaler().fit(np.eye(3))
-    >>> check_state(scaler, "StandardScaler", vars(scaler), "scaler")  # valid: no error
-    >>> scaler.mean_ = "abc"
-    >>> check_state(scaler, "StandardScaler", vars(scaler), "scaler")
+    >>> state = {k: v for k, v in vars(scaler).items() if k.endswith("_")}
+    >>> check_state(scaler, "StandardScaler", state, "scaler")  # valid: no error
+    >>> scaler.mean_ = state["mean_"] = "abc"
+    >>> check_state(scaler, "StandardScaler", state, "scaler")
     Traceback (most recent call last):
     ...
     skbpnet.io.errors.ModelFileError: scaler (StandardScaler).mean_: must be an array of 3 numbers \
