@@ -56,7 +56,8 @@ def check_callbacks(params, where):
     >>> check_callbacks({"callbacks": float}, "params")
     Traceback (most recent call last):
     ...
-    skbpnet.io.errors.ModelFileError: params.callbacks is a type; a model file stores no callbacks (None), because callbacks are code.
+    skbpnet.io.errors.ModelFileError: params.callbacks is a type; a model file stores no \
+callbacks (None), because callbacks are code.
     """
     callbacks = params.get("callbacks")
     if callbacks is not None and not (type(callbacks) in (list, tuple) and not callbacks):

@@ -68,12 +68,14 @@ Array(kinds='f', length='n_features_in_', none_when=None)
 >>> check_state(scaler, "MaxAbsScaler", {"max_abs_": scaler.max_abs_}, "m")
 Traceback (most recent call last):
 ...
-skbpnet.io.errors.ModelFileError: m (MaxAbsScaler): the state does not match a fitted MaxAbsScaler of this scikit-learn; missing: ['n_features_in_', 'n_samples_seen_', 'scale_'].
+skbpnet.io.errors.ModelFileError: m (MaxAbsScaler): the state does not match a fitted \
+MaxAbsScaler of this scikit-learn; missing: ['n_features_in_', 'n_samples_seen_', 'scale_'].
 >>> check_state(scaler, "MaxAbsScaler", {k: v for k, v in vars(scaler).items()
 ...                                      if k.endswith("_")}, "m")
 Traceback (most recent call last):
 ...
-skbpnet.io.errors.ModelFileError: m (MaxAbsScaler).max_abs_: must be an array of 2 numbers (dtype kind f), not an array of dtype float64 and shape (5,).
+skbpnet.io.errors.ModelFileError: m (MaxAbsScaler).max_abs_: must be an array of 2 numbers \
+(dtype kind f), not an array of dtype float64 and shape (5,).
 """
 
 
@@ -304,8 +306,8 @@ def check_state(obj, name, state, where):
     >>> check_state(scaler, "StandardScaler", state, "scaler")
     Traceback (most recent call last):
     ...
-    skbpnet.io.errors.ModelFileError: scaler (StandardScaler).mean_: must be an array of 3 numbers \
-(dtype kind f), not a str.
+    skbpnet.io.errors.ModelFileError: scaler (StandardScaler).mean_: must be an \
+array of 3 numbers (dtype kind f), not a str.
     """
     spec, where = SPECS[name], f"{where} ({name})"
     fields = {**spec.required, **spec.optional, **_COMMON}

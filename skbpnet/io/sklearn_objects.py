@@ -304,7 +304,8 @@ def dump_tree(obj):
                              f"{MAX_MEMBERS - 1}")
         check_width(obj, stored_values(node, enc.arrays), name)
     except (Unstorable, ModelFileError) as exc:
-        raise ValueError(f"skbpnet.save cannot store this {name}: {exc}.") from None
+        raise ValueError(f"skbpnet.save cannot store this {name}: {str(exc).rstrip('.')}.") \
+            from None
     return {"format_version": TREE_VERSION, "estimator": name, "versions": writer_versions(),
             "object": node, "arrays": array_table(enc.arrays)}, enc.arrays
 
