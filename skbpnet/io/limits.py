@@ -26,7 +26,7 @@ a layer of 16777217 units; a model file's layers have at most 16777216
 
 __all__ = ["MAX_MEMBERS", "MAX_DIRECTORY_BYTES", "MAX_METADATA_BYTES", "MAX_METADATA_VALUES",
            "MAX_ARRAY_BYTES", "MAX_NDIM", "MAX_UNITS", "MAX_DEPTH", "MAX_OBJECTS_DEEP",
-           "MAX_WORK", "json_values", "directory_bytes", "directory_problem",
+           "MAX_WIDTH", "FREE_WIDTH", "MAX_WORK", "json_values", "directory_bytes", "directory_problem",
            "members_problem", "metadata_problem", "array_problem", "arrays_bytes_problem",
            "units_problem", "tree_problem", "file_problem"]
 
@@ -39,6 +39,11 @@ MAX_NDIM = 32  # dimensions of one array
 MAX_UNITS = 2**24  # inputs, units of a layer or outputs: no real network is wider
 MAX_DEPTH = 100  # JSON nesting (a pipeline of pipelines is about 6 a level)
 MAX_OBJECTS_DEEP = 16  # estimators inside estimators
+MAX_WIDTH = MAX_UNITS  # the widest input or output of any stored transformer (as of a network)
+# An input width up to this needs no backing; a wider one must be paid for by as many values
+# in the file (a real model of n columns stores at least n: its weights, its statistics, its
+# column lists), so a forged n_features_in_ cannot make the dry run allocate without bound.
+FREE_WIDTH = 2**16
 # scikit-learn's tags of a meta-estimator ask each part up to three times (a
 # one-step Pipeline asks its step for the first step's, every step's and the
 # last step's tags), so predict's cost can triple with each level of nesting: a
