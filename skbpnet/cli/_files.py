@@ -165,10 +165,12 @@ def _one_line(text):
 
 
 def _refuse_pickle(path, what):
+    safe = os.path.splitext(path)[0] + ".skbpnet"
+    safe = safe if safe != path else os.path.splitext(path)[0] + "-safe.skbpnet"
     fail(f"{path} is {what}; loading a pickle runs any code it contains, so skbpnet does not "
          f"load it unless you add --trust-pickle (only for a file you made yourself). Better, "
          f"convert it once to the safe format, which runs no code: python -c \"import joblib, "
-         f"skbpnet; skbpnet.save(joblib.load('{path}'), 'model.skbpnet')\"")
+         f"skbpnet; skbpnet.save(joblib.load({path!r}), {safe!r})\"")
 
 
 def _unpickle(path):
