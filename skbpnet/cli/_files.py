@@ -185,6 +185,16 @@ def _unpickle(path):
 
 def _check_can_predict(model, path):
     if hasattr(model, "predict"):
+        from sklearn.exceptions import NotFittedError
+        from sklearn.utils.validation import check_is_fitted
+
+        try:
+            check_is_fitted(model)
+        except NotFittedError:
+            fail(f"{path} holds a {type(model).__name__} that was never fitted; save a "
+                 f"fitted model")
+        except TypeError:  # not a scikit-learn estimator: it may still predict
+            pass
         return
     steps = getattr(model, "steps", None)
     if isinstance(steps, list) and steps:
@@ -274,7 +284,9 @@ def save_model(model, path, fmt):
             write_atomic(path, lambda fh: joblib.dump(model, fh))  # never a half-written model
     except OSError as exc:
         fail(f"cannot write the model to {path}: {exc.strerror or exc}")
-    except (TypeError, ValueError) as exc:  # only the safe format refuses objects
+    except (TypeError, ValueError) as exc:
+        if fmt != "safe":
+            raise
         fail(f"the safe format cannot store this model ({_one_line(exc)}); "
              f"save it with --format joblib")
 

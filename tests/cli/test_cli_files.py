@@ -150,12 +150,12 @@ def test_a_model_replaces_only_a_model_file(tmp_path, case):
         assert after["data.csv"] == before["data.csv"]
 
 
-@pytest.mark.parametrize("case", ["model", "input", "text", "text-force", "same-again"])
+@pytest.mark.parametrize("case", ["model", "input", "text", "text-force"])
 def test_predictions_never_replace_a_model_or_an_input(tmp_path, iris, case):
     csv_path, model = iris
     out = {"model": model, "input": csv_path}.get(case, tmp_path / "p.csv")
     (tmp_path / "p.csv").write_text("not predictions\n")
-    force = ("--force",) if case in ("text-force", "same-again", "input") else ()
+    force = ("--force",) if case in ("text-force", "input") else ()
     before = snapshot(model.parent), snapshot(tmp_path)
     res = run_cli("predict", model, csv_path, "--output", out, *force, check=False)
     if case in ("model", "input", "text"):
@@ -308,3 +308,12 @@ def test_table_predictions_have_one_row_per_input_row(tmp_path):
     header, *rows = csv.reader(io.StringIO(res.stdout))
     assert header == ["species"] and len(rows) == 40
     assert {r[0] for r in rows} <= {"two\nlines", "one, with a comma"}
+
+
+def test_an_unfitted_trusted_model_is_refused_in_one_line(tmp_path):
+    import joblib
+
+    joblib.dump(BPNetClassifier(), tmp_path / "m.joblib")
+    np.save(tmp_path / "x.npy", np.zeros((2, 3)))
+    res = run_cli("predict", "m.joblib", "x.npy", "--trust-pickle", cwd=tmp_path, check=False)
+    assert_refused(res, "m.joblib holds a BPNetClassifier that was never fitted")
