@@ -66,9 +66,16 @@ def add_output_options(p, stem):
 
 
 def _sniff_zip(path):
+    from ..io.archive import _check_directory  # the loader's bound, before zipfile parses
+    from ..io.errors import ModelFileError
+
     try:
+        with open(path, "rb") as fh:
+            _check_directory(fh)
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
+    except ModelFileError:
+        return "other", "a ZIP archive with a directory too large for a model file"
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return "other", "a damaged or truncated ZIP archive (a model file cut short?)"
     if "metadata.json" in names:

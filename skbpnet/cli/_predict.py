@@ -14,7 +14,8 @@ from ._table import as_text, is_table_file, read_table
 __all__ = ["add_parser", "run"]
 
 DESCRIPTION = (
-    "Predict with a saved model. For a model trained by `skbpnet train`, INPUT is a table "
+    "Predict with a saved model. For a model trained on named columns (by `skbpnet train`, "
+    "or on a DataFrame), INPUT is a table "
     "(CSV with a header row, or Parquet) with the training columns (the target column may be "
     "there; it is ignored): the saved pipeline preprocesses it as in training, and the "
     "output is CSV. For `skbpnet mnist/digits` models and other array models, INPUT is a "
@@ -67,7 +68,8 @@ def add_parser(sub):
 
 
 def _is_table_model(model):
-    return hasattr(model, "steps") and hasattr(model, "feature_names_in_")
+    """Whether the model was trained on named columns: then its input has a header row."""
+    return hasattr(model, "feature_names_in_")
 
 
 def _text_columns(pipe):
@@ -206,8 +208,9 @@ def run(args, out):
         fail(f"no such file: {args.input}")
     if _is_table_model(model):
         if not is_table_file(args.input):
-            fail(f"this model was trained by `skbpnet train` on a table; give it a table "
-                 f"(.csv with a header row or .parquet), not {args.input}")
+            fail(f"this model was trained on a table with named columns (by `skbpnet train`, "
+                 f"say); give it a table (.csv with a header row or .parquet), not "
+                 f"{args.input}")
         table = _table_predictions(model, _read_model_table(model, args.input), args.proba)
         buffer = io.StringIO()
         table.to_csv(buffer, index=False, lineterminator="\n")  # quoted as needed: a row each

@@ -15,6 +15,7 @@ import skbpnet
 from skbpnet import BPNetClassifier
 
 TINY_TRAIN = ("--epochs", "1", "--quiet", "--threads", "1")
+pytestmark = pytest.mark.filterwarnings("ignore:Stochastic Optimizer:UserWarning")
 
 
 def snapshot(folder):
@@ -317,3 +318,18 @@ def test_an_unfitted_trusted_model_is_refused_in_one_line(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((2, 3)))
     res = run_cli("predict", "m.joblib", "x.npy", "--trust-pickle", cwd=tmp_path, check=False)
     assert_refused(res, "m.joblib holds a BPNetClassifier that was never fitted")
+
+
+def test_a_model_trained_on_named_columns_reads_a_header_row(tmp_path):
+    import pandas as pd
+
+    from skbpnet import BPNetRegressor
+
+    df = pd.DataFrame({"a": np.arange(8.0), "b": np.arange(8.0) ** 2})
+    reg = BPNetRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    skbpnet.save(reg.fit(df, df["a"]), tmp_path / "m.skbpnet")
+    df[["b", "a"]].to_csv(tmp_path / "t.csv", index=False)  # any column order
+    res = run_cli("predict", "m.skbpnet", "t.csv", cwd=tmp_path)
+    header, *rows = csv.reader(io.StringIO(res.stdout))
+    assert header == ["prediction"] and len(rows) == 8
+    np.testing.assert_array_equal([float(r[0]) for r in rows], reg.predict(df))
