@@ -376,6 +376,19 @@ def _is_png(path):
         return fh.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def _check_plot_format(path):
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        fail('--plot needs matplotlib, which is not installed: pip install "skbpnet[plot]" '
+             "(or leave out --plot)")
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    ext = os.path.splitext(path)[1][1:].lower()
+    if ext and ext not in kinds:
+        fail(f"--plot {path}: matplotlib cannot write .{ext} files; name it .png (or "
+             f"{', '.join('.' + k for k in sorted(kinds) if k != 'png')})")
+
+
 def check_output_options(args):
     """Refuse, before any data is read or any training, outputs that would fail after it.
 
@@ -383,8 +396,8 @@ def check_output_options(args):
     ``skbpnet-digits.skbpnet``, ``skbpnet-DATA.skbpnet`` (``.joblib`` with
     ``--format joblib``). Refuses a name that says the other format (``.joblib``,
     ``.pkl`` or ``.pickle`` for the safe format, ``.skbpnet`` for joblib), the
-    outputs that :func:`check_output` refuses, a ``--plot`` on the model file,
-    and ``--plot`` without matplotlib.
+    outputs that :func:`check_output` refuses, a ``--plot`` on the model file
+    or in a format that matplotlib cannot write, and ``--plot`` without matplotlib.
 
     Parameters
     ----------
@@ -406,11 +419,7 @@ def check_output_options(args):
     'skbpnet-digits.skbpnet'
     """
     if args.plot:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            fail('--plot needs matplotlib, which is not installed: pip install "skbpnet[plot]" '
-                 "(or leave out --plot)")
+        _check_plot_format(args.plot)
     data = getattr(args, "data", None)
     inputs = [data] if data else []
     if args.output is None:

@@ -187,7 +187,7 @@ def test_outputs_are_checked_before_any_work(tmp_path, iris, where, option):
     if flag == "--plot":
         pytest.importorskip("matplotlib")
     (tmp_path / "dir").mkdir()
-    path = tmp_path / "dir" if where == "directory" else tmp_path / "nowhere" / "f.out"
+    path = tmp_path / "dir" if where == "directory" else tmp_path / "nowhere" / "f.png"
     if command == "predict":
         args = ("predict", iris[1], iris[0], flag, path)
     else:
@@ -333,3 +333,10 @@ def test_a_model_trained_on_named_columns_reads_a_header_row(tmp_path):
     header, *rows = csv.reader(io.StringIO(res.stdout))
     assert header == ["prediction"] and len(rows) == 8
     np.testing.assert_array_equal([float(r[0]) for r in rows], reg.predict(df))
+
+
+def test_a_plot_format_matplotlib_cannot_write_is_refused_before_training(tmp_path):
+    pytest.importorskip("matplotlib")
+    res = run_cli("digits", *TINY_TRAIN, "--plot", "curves.txt", cwd=tmp_path, check=False)
+    assert_refused(res, "--plot curves.txt: matplotlib cannot write .txt files", ".png")
+    assert os.listdir(tmp_path) == [] and res.stdout == ""
