@@ -4,6 +4,7 @@ Loading, saving and checking output files are in :mod:`skbpnet.cli._files`.
 """
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -220,7 +221,9 @@ def blas_threads():
 
 
 def draw_curves(estimator, scores, label, path):
-    """Draw the loss curve and a per-epoch score to ``path`` (PNG, Agg backend).
+    """Draw the loss curve and a per-epoch score to ``path``, atomically (Agg backend).
+
+    The image format is the extension's (PNG without one).
 
     Parameters
     ----------
@@ -241,7 +244,13 @@ def draw_curves(estimator, scores, label, path):
     import matplotlib
 
     matplotlib.use("Agg")
+    from .._atomic import write_atomic
     from ..plotting import LossCurveDisplay
 
     display = LossCurveDisplay.from_estimator(estimator, extra_scores=scores, extra_label=label)
-    display.figure_.savefig(path, dpi=110, bbox_inches="tight")
+    fmt = os.path.splitext(path)[1][1:].lower() or "png"
+    try:
+        write_atomic(path, lambda fh: display.figure_.savefig(fh, format=fmt, dpi=110,
+                                                              bbox_inches="tight"))
+    except OSError as exc:
+        fail(f"cannot write the curves to {path}: {exc.strerror or exc}")

@@ -325,7 +325,7 @@ def check_output(path, option, writes, inputs=(), force=False):
     option : str
         The option that named it (``'--output'``, ``'--plot'``), for the message.
     writes : {'model', 'predictions', 'plot'}
-        What will be written: a model may replace a model file, a plot a PNG
+        What will be written: a model may replace a model file, a plot an
         image; nothing replaces an input, predictions and plots never a model
         file; any other existing file only with ``force``.
     inputs : sequence of str, default=()
@@ -360,7 +360,7 @@ def check_output(path, option, writes, inputs=(), force=False):
     if writes != "model" and kind in MODEL_KINDS + PICKLE_KINDS:
         fail(f"{option} {path} is a model file ({what}); {_NOUNS[writes]} never replaces a "
              f"model file: choose another name")
-    if writes == "plot" and _is_png(path):
+    if writes == "plot" and _is_image(path):
         return
     if not force:
         fail(f"{option} {path} exists and is {what}{_NOT[writes]}; choose another name, "
@@ -368,12 +368,18 @@ def check_output(path, option, writes, inputs=(), force=False):
 
 
 _NOUNS = {"predictions": "a file of predictions", "plot": "a plot"}
-_NOT = {"model": ", not a model file", "predictions": "", "plot": ", not a PNG image"}
+_NOT = {"model": ", not a model file", "predictions": "", "plot": ", not an image"}
 
 
-def _is_png(path):
+# The first bytes of the images that matplotlib writes (SVG: "<svg" near the start).
+_IMAGES = (b"\x89PNG\r\n\x1a\n", b"%PDF", b"%!PS", b"\xff\xd8\xff", b"GIF8", b"II*\x00",
+           b"MM\x00*")
+
+
+def _is_image(path):
     with open(path, "rb") as fh:
-        return fh.read(8) == b"\x89PNG\r\n\x1a\n"
+        head = fh.read(1024)
+    return head.startswith(_IMAGES) or b"<svg" in head or head[8:12] in (b"WEBP", b"avif")
 
 
 def _check_plot_format(path):

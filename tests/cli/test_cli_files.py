@@ -340,3 +340,16 @@ def test_a_plot_format_matplotlib_cannot_write_is_refused_before_training(tmp_pa
     res = run_cli("digits", *TINY_TRAIN, "--plot", "curves.txt", cwd=tmp_path, check=False)
     assert_refused(res, "--plot curves.txt: matplotlib cannot write .txt files", ".png")
     assert os.listdir(tmp_path) == [] and res.stdout == ""
+
+
+def test_a_plot_replaces_an_image_but_not_another_file(tmp_path):
+    pytest.importorskip("matplotlib")
+    run_cli("digits", *TINY_TRAIN, "--plot", "c.svg", cwd=tmp_path)
+    first = (tmp_path / "c.svg").read_bytes()
+    run_cli("digits", *TINY_TRAIN, "--plot", "c.svg", "--seed", "1", cwd=tmp_path)
+    assert (tmp_path / "c.svg").read_bytes() != first  # its own earlier curves: replaced
+    (tmp_path / "notes.png").write_text("my notes\n")
+    before = snapshot(tmp_path)
+    res = run_cli("digits", *TINY_TRAIN, "--plot", "notes.png", cwd=tmp_path, check=False)
+    assert_refused(res, "--plot notes.png exists and is a text file, not an image", "--force")
+    assert snapshot(tmp_path) == before
