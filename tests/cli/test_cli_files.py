@@ -191,8 +191,8 @@ def test_outputs_are_checked_before_any_work(tmp_path, iris, where, option):
     if command == "predict":
         args = ("predict", iris[1], iris[0], flag, path)
     else:
-        args = (command, *(("train", iris[0], "--target", "species")[1:] if command == "train"
-                           else ()), *TINY_TRAIN, flag, path)
+        data = (iris[0], "--target", "species") if command == "train" else ()
+        args = (command, *data, *TINY_TRAIN, flag, path)
         if flag == "--plot":
             args += ("--output", tmp_path / "m.skbpnet")
     before = snapshot(tmp_path), snapshot(iris[0].parent)
