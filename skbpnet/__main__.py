@@ -8,7 +8,7 @@ Examples
     skbpnet mnist --hidden 1024 1024 --dropout 0.2 --epochs 30
     skbpnet digits                     # offline: scikit-learn's bundled 8x8 digits
     skbpnet train data.csv --target y  # your own table, preprocessing included
-    skbpnet predict model.joblib new.csv
+    skbpnet predict skbpnet-data.skbpnet new.csv
 """
 
 import sys

@@ -67,8 +67,8 @@ _COMMON_PARAMETERS = """\
         ``t_``); 'cosine' continues its plan. Settings changed in between
         (learning rate, schedule, momentum, Adam's betas) take effect; a
         changed solver starts with fresh state.
-    momentum : float in [0, 1), default=0.9
-        Momentum of 'sgd'.
+    momentum : float in [0, 1], default=0.9
+        Momentum of 'sgd'; 1.0 is accepted, as in scikit-learn.
     nesterovs_momentum : bool, default=True
         Nesterov momentum for 'sgd'.
     early_stopping : bool, default=False
@@ -82,8 +82,9 @@ _COMMON_PARAMETERS = """\
         not depend on row order; for classifiers it is stratified (each class
         gives its share). Ignored by lbfgs; partial_fit refuses it, as in
         scikit-learn.
-    validation_fraction : float in (0, 1), default=0.1
-        Share of distinct samples held out for early stopping (at least 2).
+    validation_fraction : float in [0, 1), default=0.1
+        Share of distinct samples held out for early stopping (at least 2);
+        0.0 only with ``early_stopping=False``, where it is unused.
     beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
         Decay rates of Adam's moment estimates.
     epsilon : float, default=1e-8

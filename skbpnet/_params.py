@@ -3,6 +3,7 @@
 import numbers
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from .nn import ACTIVATIONS, SCHEDULES
 
@@ -53,10 +54,10 @@ _CONSTRAINTS = {
     "shuffle": _BOOL,
     "tol": _real(0),
     "warm_start": _BOOL,
-    "momentum": _real(0, 1, hi_open=True),
+    "momentum": _real(0, 1),
     "nesterovs_momentum": _BOOL,
     "early_stopping": _BOOL,
-    "validation_fraction": _real(0, 1, lo_open=True, hi_open=True),
+    "validation_fraction": _real(0, 1, hi_open=True),
     "beta_1": _real(0, 1, hi_open=True),
     "beta_2": _real(0, 1, hi_open=True),
     "epsilon": _real(0, lo_open=True),
@@ -69,7 +70,11 @@ _CONSTRAINTS = {
 
 
 def validate_params(est):
-    """Raise a ValueError naming the first invalid hyperparameter of ``est``."""
+    """Raise an InvalidParameterError naming the first invalid hyperparameter of ``est``.
+
+    scikit-learn's ``InvalidParameterError`` is both a ``ValueError`` and a
+    ``TypeError``, as the error of any scikit-learn estimator's parameters is.
+    """
     name = type(est).__name__
     params = est.get_params(deep=False)
     for key, (check, text) in _CONSTRAINTS.items():
@@ -78,7 +83,7 @@ def validate_params(est):
             if key == "loss" and not isinstance(params[key], str):
                 hint = (" As in MLPRegressor, loss is the first positional parameter: pass "
                         "hidden_layer_sizes by keyword.")
-            raise ValueError(
+            raise InvalidParameterError(
                 f"The '{key}' parameter of {name} must be {text}; got {params[key]!r}.{hint}")
     hidden = params["hidden_layer_sizes"]
     # An integer, or a sequence that can be read twice: an iterator would be
@@ -92,41 +97,58 @@ def validate_params(est):
     if sizes is None or not all(
         isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
     ):
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'hidden_layer_sizes' parameter of {name} must be a positive integer or a "
             f"sequence of positive integers; got {hidden!r}."
         )
     bs = params["batch_size"]
     if not (bs == "auto" if isinstance(bs, str) else _int(1)[0](bs)):
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'batch_size' parameter of {name} must be 'auto' or an integer >= 1; got {bs!r}."
         )
     _check_precision_and_threads(name, params)
     verbose = params["verbose"]
     if not isinstance(verbose, (bool, numbers.Integral, np.bool_)):
-        raise ValueError(f"The 'verbose' parameter of {name} must be a bool or an int; got {verbose!r}.")
+        raise InvalidParameterError(
+            f"The 'verbose' parameter of {name} must be a bool or an int; got {verbose!r}.")
     callbacks = params.get("callbacks")
     if callbacks is not None and (
         isinstance(callbacks, (str, bytes)) or not all(callable(cb) for cb in _as_list(callbacks))
     ):
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'callbacks' parameter of {name} must be None or a list of callables; "
             f"got {callbacks!r}."
         )
     _check_class_weight(name, params.get("class_weight"))
+    _check_lbfgs(name, params)
+    _check_max_norm(name, params)
+    _check_early_stopping(name, params)
+    return [int(s) for s in sizes]
+
+
+def _check_lbfgs(name, params):
+    callbacks = params.get("callbacks")
     if params["solver"] == "lbfgs" and callbacks is not None and _as_list(callbacks):
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} cannot call callbacks with solver='lbfgs': L-BFGS has no epochs. Use "
             f"solver='adam' or 'sgd', or callbacks=None."
         )
     for key in ("dropout", "input_dropout"):
         if params["solver"] == "lbfgs" and params.get(key, 0) > 0:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name} cannot combine solver='lbfgs' with {key}={params[key]}: L-BFGS "
                 f"needs a deterministic objective. Use solver='adam' or 'sgd', or {key}=0."
             )
-    _check_max_norm(name, params)
-    return [int(s) for s in sizes]
+
+
+def _check_early_stopping(name, params):
+    # As in MLP, validation_fraction=0.0 is accepted when nothing is held out.
+    if params["early_stopping"] and params["validation_fraction"] == 0:
+        raise InvalidParameterError(
+            f"The 'validation_fraction' parameter of {name} must be in (0, 1) with "
+            f"early_stopping=True: the hold-out cannot be empty; got 0.0. Pass a fraction "
+            f"such as 0.1, or early_stopping=False."
+        )
 
 
 def _check_max_norm(name, params):
@@ -134,13 +156,13 @@ def _check_max_norm(name, params):
     if c is None:
         return
     if not _real(0, lo_open=True)[0](c):
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'max_norm' parameter of {name} must be None or a positive, finite number; "
             f"got {c!r}. Pass None for no constraint, or the largest norm allowed for each "
             f"unit's incoming weights (3 or 4 are usual)."
         )
     if params["solver"] == "lbfgs":
-        raise ValueError(
+        raise InvalidParameterError(
             f"{name} cannot combine solver='lbfgs' with max_norm={c!r}: the constraint is "
             f"applied after each minibatch update, and L-BFGS makes none. Use solver='adam' "
             f"or 'sgd', or max_norm=None."
@@ -151,13 +173,13 @@ def _check_precision_and_threads(name, params):
     threads = params.get("blas_threads", None)
     if not (threads is None or (isinstance(threads, str) and threads == "adaptive")
             or _int(1)[0](threads)):
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'blas_threads' parameter of {name} must be 'adaptive', None or an integer "
             f">= 1; got {threads!r}."
         )
     dtype = params.get("dtype", None)
     if not (dtype is None or (isinstance(dtype, str) and dtype in ("float32", "float64"))):
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'dtype' parameter of {name} must be None, 'float32' or 'float64'; got "
             f"{dtype!r}."
         )
@@ -170,7 +192,7 @@ def _check_class_weight(name, cw):
         isinstance(w, numbers.Real) and not isinstance(w, bool) and np.isfinite(w) and w >= 0
         for w in cw.values())
     if bad:
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'class_weight' parameter of {name} must be None, 'balanced' or a dict "
             f"mapping classes to finite, non-negative weights; got {cw!r}."
         )

@@ -13,14 +13,21 @@ The converters read only the estimators' public description: ``coefs_``,
 ``intercepts_``, ``activation``, ``out_activation_``, ``classes_`` and
 ``n_outputs_``. The graph computes in the model's dtype (that of
 ``coefs_[0]``), whatever the input's type, as ``predict`` does; dropout is the
-identity at inference and leaves nothing in the graph.
+identity at inference and leaves nothing in the graph. The outputs have the
+model's dtype for a float input and are float32 for an integer or boolean one,
+skl2onnx's convention.
 
 Outputs of a classifier: the labels (int64 or string; for a multilabel model
 an int64 0/1 matrix) and the probabilities. With skl2onnx's default option
 ``zipmap=True`` the probabilities are a list of dictionaries of float32
 (ONNX's ZipMap takes nothing else); with ``zipmap=False`` they are a matrix of
-the model's dtype, equal to ``predict_proba``. A regressor gives one output,
-``variable``, of shape (n_samples, n_outputs), single-output models included.
+the model's dtype, equal to ``predict_proba``; with ``raw_scores=True`` (set by
+skl2onnx's converters of CalibratedClassifierCV, OneVsRestClassifier,
+BaggingClassifier and StackingClassifier where scikit-learn calls
+``decision_function``) they are ``decision_function``, ``[-s, s]`` when binary.
+Labels that ONNX's int64 cannot hold exactly are refused. A regressor gives
+one output, ``variable``, of shape (n_samples, n_outputs), single-output models
+included.
 
 Examples
 --------
@@ -56,6 +63,7 @@ try:
         SequenceType,
         StringTensorType,
     )
+    from sklearn.utils.validation import check_is_fitted
 except ImportError as exc:  # pragma: no cover - exercised without skl2onnx only
     raise ImportError(
         "skbpnet.onnx needs skl2onnx and onnx, which are not installed. Install them "
@@ -90,20 +98,40 @@ def _is_multilabel(model):
 
 
 def _class_labels(model):
-    """The class labels as int64 or str, and whether they are strings."""
+    """The class labels as int64 or str, and whether they are strings.
+
+    ONNX's integer labels are int64: labels it cannot hold exactly (uint64
+    above 2**63 - 1, floats that are not integers) are refused, not wrapped.
+    """
     if _is_multilabel(model):
         return np.arange(model.n_outputs_, dtype=np.int64), False
     classes = np.asarray(model.classes_)
-    if classes.dtype.kind in "biu":
-        return classes.astype(np.int64), False
-    if classes.dtype.kind == "f":
-        as_int = classes.astype(np.int64)
-        if not np.array_equal(as_int, classes):
+    if classes.dtype.kind in "biuf":
+        with np.errstate(invalid="ignore"):
+            as_int = classes.astype(np.int64)
+        # a cast that changes the value, or wraps a large uint64 around to a negative
+        wrong = (as_int.astype(classes.dtype) != classes) | ((as_int < 0) & (classes > 0))
+        if wrong.any():
             raise NotImplementedError(
-                f"ONNX class labels are integers or strings; {classes.tolist()} are neither."
+                f"ONNX class labels are integers or strings, integers held as int64: the "
+                f"classes {classes[wrong].tolist()} of this {type(model).__name__} cannot be "
+                f"held exactly and would come out wrong. Refit it with labels that fit in int64 "
+                f"(for example np.unique(y, return_inverse=True)[1]) or with string labels."
             )
         return as_int, False
     return np.array([str(c) for c in classes], dtype=object), True
+
+
+def _n_columns(model):
+    """Columns of ``predict_proba``: two for a single output, as for a single class."""
+    return 2 if model.n_outputs_ == 1 and not _is_multilabel(model) else model.n_outputs_
+
+
+def _output_type(model, input_type):
+    """skl2onnx's convention: float32 for an integer or boolean input, else the model's."""
+    if isinstance(input_type, (FloatTensorType, DoubleTensorType)):
+        return _TENSOR_TYPE[_dtype(model)]
+    return FloatTensorType
 
 
 # -- building blocks of the graph -----------------------------------------------------------
@@ -187,11 +215,17 @@ def _scores(scope, container, operator, dtype):
 
 
 def _finish(scope, container, name, variable, dtype):
-    """Write ``name`` into the output ``variable``, cast to its declared type."""
+    """Write ``name`` into the output ``variable``, cast to its declared type.
+
+    A meta-estimator's converter may declare its inner model's output with the
+    type of its input, an integer one included: that output is float32, as
+    skl2onnx's own converters write it for an integer input.
+    """
     if isinstance(variable.type, _TENSOR_TYPE[dtype]):
         _node(scope, container, "Identity", [name], variable.full_name)
     else:
-        to = TensorProto.FLOAT if isinstance(variable.type, FloatTensorType) else TensorProto.DOUBLE
+        double = isinstance(variable.type, DoubleTensorType)
+        to = TensorProto.DOUBLE if double else TensorProto.FLOAT
         _cast(scope, container, name, to, variable.full_name)
 
 
@@ -211,7 +245,9 @@ def _labels(scope, container, model, scores, output):
         index = _node(scope, container, "Reshape", [index, flat])
     else:
         index = _node(scope, container, "ArgMax", [scores], axis=1, keepdims=0)
-    classes = _const(scope, container, _class_labels(model)[0], "classes")
+    labels = _class_labels(model)[0]
+    # a single class: predict gives it whatever the score, for index 0 or 1
+    classes = _const(scope, container, np.resize(labels, max(len(labels), 2)), "classes")
     _node(scope, container, "Gather", [classes, index], output, axis=0)
 
 
@@ -237,29 +273,55 @@ def _probabilities(scope, container, model, scores):
     return _node(scope, container, "Concat", [q, p], axis=1)
 
 
+def _raw_scores(scope, container, model, scores):
+    """Emit ``decision_function`` as skl2onnx's classifiers give it: (n, 2) when binary."""
+    if model.n_outputs_ > 1:
+        return scores
+    minus = _node(scope, container, "Neg", [scores])
+    return _node(scope, container, "Concat", [minus, scores], axis=1)
+
+
 def _convert_classifier(scope, operator, container):
-    """skl2onnx converter of BPNetClassifier: labels, then probabilities."""
+    """skl2onnx converter of BPNetClassifier: labels, then probabilities or raw scores.
+
+    With the option ``raw_scores=True`` (which skl2onnx's converters of
+    CalibratedClassifierCV, OneVsRestClassifier, BaggingClassifier and
+    StackingClassifier set when scikit-learn calls ``decision_function``), the
+    second output is the decision function instead of the probabilities.
+    """
     model = operator.raw_operator
+    check_is_fitted(model)
     dtype = _dtype(model)
     scores = _scores(scope, container, operator, dtype)
     label, proba = operator.outputs[:2]
     _labels(scope, container, model, scores, label.full_name)
-    _finish(scope, container, _probabilities(scope, container, model, scores), proba, dtype)
+    if container.get_options(model, dict(raw_scores=False))["raw_scores"]:
+        out = _raw_scores(scope, container, model, scores)
+    else:
+        out = _probabilities(scope, container, model, scores)
+    _finish(scope, container, out, proba, dtype)
 
 
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
     """skl2onnx parser of BPNetClassifier: labels and probabilities, then ZipMap if asked."""
+    check_is_fitted(model)
     options = scope.get_options(model, dict(zipmap=True))
     zipmap = options["zipmap"] is not False
     operator = scope.declare_local_operator(CLASSIFIER_ALIAS, model)
     operator.inputs = inputs
     classes, strings = _class_labels(model)
+    if zipmap and len(classes) < _n_columns(model):
+        raise NotImplementedError(
+            f"This {type(model).__name__} was fitted on a single class, "
+            f"{classes.tolist()[0]!r}, and its predict_proba has two columns: ZipMap cannot name them. Export it with "
+            f"the option zipmap=False (options={{id(model): {{'zipmap': False}}}})."
+        )
     label_cls = StringTensorType if strings else Int64TensorType
     label_shape = [None, model.n_outputs_] if _is_multilabel(model) else [None]
     # ZipMap takes float32 only: with it, the probabilities are float32.
-    proba_cls = FloatTensorType if zipmap else _TENSOR_TYPE[_dtype(model)]
+    proba_cls = FloatTensorType if zipmap else _output_type(model, inputs[0].type)
     label = scope.declare_local_variable("label", label_cls(label_shape))
-    proba = scope.declare_local_variable("probabilities", proba_cls([None, len(classes)]))
+    proba = scope.declare_local_variable("probabilities", proba_cls([None, _n_columns(model)]))
     operator.outputs.extend([label, proba])
     if not zipmap:
         return operator.outputs
@@ -284,6 +346,7 @@ _OUT_ACTIVATIONS = {"identity": "Identity", "exp": "Exp", "logistic": "Sigmoid",
 def _convert_regressor(scope, operator, container):
     """skl2onnx converter of BPNetRegressor: ``out_activation_(scores)``, shape (n, k)."""
     model = operator.raw_operator
+    check_is_fitted(model)
     dtype = _dtype(model)
     scores = _scores(scope, container, operator, dtype)
     op_type = _OUT_ACTIVATIONS.get(model.out_activation_)
@@ -299,9 +362,10 @@ def _convert_regressor(scope, operator, container):
 
 def _parse_regressor(scope, model, inputs, custom_parsers=None):
     """skl2onnx parser of BPNetRegressor: one output, ``variable``."""
+    check_is_fitted(model)
     operator = scope.declare_local_operator(REGRESSOR_ALIAS, model)
     operator.inputs = inputs
-    out_type = _TENSOR_TYPE[_dtype(model)]([None, model.n_outputs_])
+    out_type = _output_type(model, inputs[0].type)([None, model.n_outputs_])
     operator.outputs.append(scope.declare_local_variable("variable", out_type))
     return operator.outputs
 
@@ -323,8 +387,8 @@ def register_converters():
     something else registered other converters for the same classes. It
     registers, for :class:`~skbpnet.BPNetClassifier` and
     :class:`~skbpnet.BPNetRegressor`, a parser, a shape calculator and a
-    converter; the classifier accepts skl2onnx's option ``zipmap``
-    (True or False).
+    converter; the classifier accepts skl2onnx's options ``zipmap`` and
+    ``raw_scores`` (True or False).
 
     Returns
     -------
@@ -353,7 +417,8 @@ def register_converters():
     """
     update_registered_converter(
         BPNetClassifier, CLASSIFIER_ALIAS, _calculate_shapes, _convert_classifier,
-        parser=_parse_classifier, options={"zipmap": [True, False]},
+        parser=_parse_classifier, options={"zipmap": [True, False],
+                                           "raw_scores": [True, False]},
     )
     update_registered_converter(
         BPNetRegressor, REGRESSOR_ALIAS, _calculate_shapes, _convert_regressor,

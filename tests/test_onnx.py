@@ -237,6 +237,67 @@ def test_unknown_activations_are_refused(monkeypatch):
         to_onnx(reg, X[:1])
 
 
+def test_raw_scores_option_gives_the_decision_function():
+    for task, width in (("binary", 2), ("multiclass", 4), ("multilabel", 3)):
+        clf, X = _fit_clf(task)
+        onx = to_onnx(clf, X[:1], options={id(clf): {"zipmap": False, "raw_scores": True}})
+        labels, scores = _run(onx, X)
+        expected = clf.decision_function(X)
+        if expected.ndim == 1:  # skl2onnx's binary layout: [-score, score]
+            expected = np.c_[-expected, expected]
+        assert scores.shape == (X.shape[0], width)
+        np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(labels, clf.predict(X))
+
+
+@pytest.mark.parametrize("input_dtype", [np.int64, np.int32, np.bool_])
+def test_integer_and_boolean_inputs_give_float32_outputs_as_skl2onnx(input_dtype):
+    # skl2onnx's convention (guess_tensor_type): an integer input gives float32
+    # outputs; the network still computes in the model's dtype, as predict does.
+    clf, X = _fit_clf("multiclass")
+    Xi = (X > 0).astype(input_dtype) if input_dtype is np.bool_ else np.round(X * 3).astype(
+        input_dtype)
+    labels, proba = _run(to_onnx(clf, Xi[:1], options={id(clf): {"zipmap": False}}), Xi)
+    assert clf.coefs_[0].dtype == np.float64 and proba.dtype == np.float32
+    np.testing.assert_array_equal(labels, clf.predict(Xi))
+    np.testing.assert_allclose(proba, clf.predict_proba(Xi), rtol=0, atol=1e-6)
+    reg = BPNetRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, X[:, 0])
+    (out,) = _run(to_onnx(reg, Xi[:1]), Xi)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out[:, 0], reg.predict(Xi), rtol=1e-6, atol=1e-6)
+
+
+def test_labels_beyond_int64_are_refused_and_uint64_within_exported_exactly():
+    clf, X = _fit_clf("binary")
+    y = np.where(X[:, 0] > 0, 7, 2**63 + 5).astype(np.uint64)
+    clf.fit(X, y)
+    with pytest.raises(NotImplementedError, match=r"\[9223372036854775813\].*int64"):
+        to_onnx(clf, X[:1], options={id(clf): {"zipmap": False}})
+    clf.fit(X, np.where(X[:, 0] > 0, 7, 2**63 - 1).astype(np.uint64))
+    labels, _ = _check_classifier(clf, X)
+    assert labels.dtype == np.int64 and set(labels) == {7, 2**63 - 1}
+
+
+def test_single_class_classifier_exports_correctly():
+    X = _data()
+    clf = BPNetClassifier((4,), max_iter=5, random_state=0).fit(X, np.full(len(X), 5))
+    assert clf.predict_proba(X).shape == (len(X), 2)  # as MLPClassifier's
+    labels, _ = _check_classifier(clf, X)
+    assert set(labels) == {5}
+    # ZipMap cannot name two columns after one class: refused, with the way out
+    with pytest.raises(NotImplementedError, match=r"single class.*zipmap=False"):
+        to_onnx(clf, X[:1])
+
+
+def test_unfitted_models_raise_not_fitted_error():
+    from sklearn.exceptions import NotFittedError
+
+    X = _data()
+    for est in (BPNetClassifier(), BPNetRegressor()):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            to_onnx(est, X[:1])
+
+
 def _python(code):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)

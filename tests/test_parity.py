@@ -416,3 +416,158 @@ def test_poisson_networks_start_from_glorot_weights_as_mlpregressor():
     assert np.abs(w).max() <= glorot * (1 + 1e-6)
     assert np.abs(w).max() > 0.9 * glorot  # not smaller either
     assert he > 2 * glorot
+
+
+# -- issue 22: parameter errors, accepted values, divergence ------------------------------
+@pytest.mark.parametrize("ours, theirs", PAIRS, ids=PAIR_IDS)
+def test_parameter_errors_are_scikit_learns_invalid_parameter_error(ours, theirs):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = binary_data()
+    for cls in (ours, theirs):
+        with pytest.raises(InvalidParameterError) as info:
+            cls(alpha=-1.0).fit(X, y)
+        # both a ValueError and a TypeError, as scikit-learn's own
+        assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+    with pytest.raises(TypeError, match=r"The 'alpha' parameter of %s must be a number in "
+                                        r"\[0, inf\]; got -1.0." % ours.__name__):
+        ours(alpha=-1.0).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("params", [{"solver": "sgd", "momentum": 1.0},
+                                    {"early_stopping": False, "validation_fraction": 0.0}])
+@pytest.mark.parametrize("ours, theirs", PAIRS, ids=PAIR_IDS)
+def test_values_mlp_accepts_are_accepted(ours, theirs, params):
+    X, y = binary_data()
+    for cls in (ours, theirs):
+        est = cls(hidden_layer_sizes=(4,), max_iter=3, random_state=0, **params).fit(X, y)
+        assert est.n_iter_ == 3
+
+
+def test_validation_fraction_zero_with_early_stopping_is_refused_by_both():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = binary_data()
+    with pytest.raises(ValueError, match="test_size=0.0"):
+        MLPClassifier(early_stopping=True, validation_fraction=0.0).fit(X, y)
+    est = BPNetClassifier(early_stopping=True, validation_fraction=0.0)
+    with pytest.raises(InvalidParameterError, match=r"'validation_fraction'.*early_stopping="
+                                                    r"True.*or early_stopping=False"):
+        est.fit(X, y)
+    assert not hasattr(est, "classes_")
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_one_steps_as_mlps_sgd(nesterov):
+    # momentum=1.0: the velocity never decays, in both optimizers.
+    from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
+
+    from skbpnet import nn
+
+    ours, theirs = [np.zeros(2)], [np.zeros(2)]
+    opt = nn.SGD(learning_rate=0.1, momentum=1.0, nesterov=nesterov)
+    ref = SGDOptimizer(theirs, learning_rate_init=0.1, momentum=1.0, nesterov=nesterov)
+    for g in ([1.0, -2.0], [0.5, 0.5], [1.0, 1.0]):
+        opt.step(ours, [np.array(g)])
+        ref.update_params(theirs, [np.array(g)])
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    # by hand, first coordinate: v = -0.1, -0.15, -0.25 (no decay); w sums v, or with
+    # Nesterov v - 0.1 * g more each step
+    assert ours[0][0] == pytest.approx(-0.75 if nesterov else -0.5, rel=1e-12)
+
+
+def test_nonfinite_weights_message_contains_mlps_verbatim():
+    # scikit-learn's test_mlp.py::test_nonfinite_params, with BPNet
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10)
+    msg = ("Solver produced non-finite parameter weights. The input data may contain large"
+           " values and need to be preprocessed.")
+    for cls in (MLPRegressor, BPNetRegressor):
+        with pytest.raises(ValueError, match=re.escape(msg)) as info, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cls().fit(X, y)
+    # then our advice, after MLP's text
+    assert str(info.value).startswith(msg + " The training loss of BPNetRegressor became inf")
+    assert "StandardScaler" in str(info.value)
+
+
+def test_a_diverging_run_records_nan_validation_scores_as_mlp():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3)) * 1e3
+    y = X.sum(axis=1)
+    scores = {}
+    for cls in (MLPRegressor, BPNetRegressor):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = cls(solver="sgd", learning_rate_init=10.0, early_stopping=True, max_iter=20,
+                      random_state=0).fit(X, y)
+        scores[cls] = np.array(est.validation_scores_)
+        assert np.isnan(scores[cls][-1])  # the last score: NaN in both
+        assert np.isfinite(est.best_validation_score_)
+    # ours stops at the first non-finite epoch; MLP carries on with NaN weights
+    assert len(scores[BPNetRegressor]) < len(scores[MLPRegressor])
+    # MLP's R² overflows to -inf on the epoch before its predictions turn NaN;
+    # ours records NaN for every score that is not finite, so never -inf
+    assert np.isneginf(scores[MLPRegressor]).any()
+    assert not np.isinf(scores[BPNetRegressor]).any()
+
+
+# -- issue 22: ONNX export beside MLPClassifier's (tests/test_onnx_meta.py has them all) ---
+def _onnx_run(model, X):
+    import onnxruntime as ort
+    from skl2onnx import to_onnx
+
+    import skbpnet.onnx  # noqa: F401  (registers the converters)
+
+    onx = to_onnx(model, X[:1], options={id(model): {"zipmap": False}})
+    sess = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, {"X": X})
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_onnx_of_a_calibrated_classifier_is_right_for_both():
+    # scikit-learn calibrates BPNet's decision_function (MLP has none): the export
+    # must calibrate the same scores.
+    from sklearn.calibration import CalibratedClassifierCV
+
+    X, y = binary_data()
+    X = X.astype(np.float32)
+    for cls in (MLPClassifier, BPNetClassifier):
+        cal = CalibratedClassifierCV(cls((4,), max_iter=20, random_state=0), cv=2).fit(X, y)
+        labels, proba = _onnx_run(cal, X)
+        np.testing.assert_allclose(proba, cal.predict_proba(X), rtol=0, atol=1e-4)
+        np.testing.assert_array_equal(labels, cal.predict(X))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("input_dtype", [np.int64, np.bool_])
+def test_onnx_outputs_of_an_integer_input_are_float32_for_both(input_dtype):
+    X, y = binary_data()
+    Xi = (X > 0).astype(input_dtype)
+    for cls in (MLPClassifier, BPNetClassifier):
+        clf = cls((4,), max_iter=20, random_state=0).fit(X, y)
+        labels, proba = _onnx_run(clf, Xi)
+        assert proba.dtype == np.float32
+        np.testing.assert_allclose(proba, clf.predict_proba(Xi), rtol=0, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_onnx_labels_and_edge_models():
+    from sklearn.exceptions import NotFittedError
+
+    X, y = binary_data()
+    clf = BPNetClassifier((4,), max_iter=20, random_state=0)
+    # labels int64 cannot hold: refused (MLP's export turns them negative)
+    with pytest.raises(NotImplementedError, match="int64"):
+        _onnx_run(clf.fit(X, np.where(y == 1, 7, 2**63 + 5).astype(np.uint64)), X)
+    # a single class: labels and both probability columns, as predict and predict_proba
+    for cls in (MLPClassifier, BPNetClassifier):
+        one = cls((4,), max_iter=20, random_state=0).fit(X, np.full(len(y), 5))
+        labels, proba = _onnx_run(one, X)
+        np.testing.assert_array_equal(labels, one.predict(X))
+    np.testing.assert_allclose(proba, one.predict_proba(X), rtol=0, atol=1e-12)
+    # unfitted: scikit-learn's NotFittedError (MLP's converter raises a RuntimeError)
+    with pytest.raises(NotFittedError):
+        _onnx_run(BPNetClassifier(), X)

@@ -7,6 +7,10 @@ from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["DivergenceWarning", "report"]
 
+# scikit-learn's MLP raises this when its weights become inf or nan.
+MLP_NONFINITE = ("Solver produced non-finite parameter weights. The input data may contain "
+                 "large values and need to be preprocessed.")
+
 
 class DivergenceWarning(UserWarning):
     """The training loss became inf or nan; training stopped at the last finite epoch.
@@ -54,9 +58,9 @@ def report(result, *, name, params, continuing, incremental, final_loss=math.nan
     if result.diverged:
         advice = f"The training loss of {name} became inf or nan. {advice}"
         if result.n_iter == 0 and not continuing:
-            raise ValueError("Solver produced non-finite parameter weights. " + advice
-                             + " No epoch finished with a finite loss, so the estimator "
-                             "was left unchanged.")
+            # MLP's sentences first, word for word: the text its users search for.
+            raise ValueError(f"{MLP_NONFINITE} {advice} No epoch finished with a finite "
+                             "loss, so the estimator was left unchanged.")
         kept = ("the state it had before this call" if result.n_iter == 0
                 else f"the weights of epoch {result.n_iter}, the last finite one")
         warnings.warn(f"{advice} Training stopped; the model keeps {kept}.",

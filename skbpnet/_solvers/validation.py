@@ -146,7 +146,9 @@ def accuracy_of_scores(scores, y, sample_weight=None, multilabel=False):
 def r2_of_scores(scores, y, sample_weight=None, exp=False):
     """R² of raw network outputs (``exp`` of them with ``exp=True``) against targets.
 
-    NaN when a prediction is not finite, as scikit-learn's MLP scores it.
+    NaN when a prediction is not finite, as scikit-learn's MLP scores it, and
+    when the score itself is not (predictions so large that the squared
+    errors overflow): a diverging run records NaN, as MLP's does, never -inf.
 
     Examples
     --------
@@ -160,4 +162,6 @@ def r2_of_scores(scores, y, sample_weight=None, exp=False):
             scores = np.exp(scores)
     if not np.isfinite(scores).all():
         return math.nan
-    return float(r2_score(y, scores, sample_weight=sample_weight))
+    with np.errstate(over="ignore", invalid="ignore"):
+        score = float(r2_score(y, scores, sample_weight=sample_weight))
+    return score if math.isfinite(score) else math.nan

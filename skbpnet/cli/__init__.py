@@ -18,8 +18,13 @@ examples:
   skbpnet mnist --hidden 1024 1024 --dropout 0.4  a bigger network
   skbpnet digits                                  offline: scikit-learn's bundled 8x8 digits
   skbpnet train data.csv --target price           your own table (CSV or Parquet)
-  skbpnet predict skbpnet-data.joblib new.csv     predictions for a table, as CSV
-  skbpnet predict skbpnet-mnist.joblib x.npy      predictions for pixels / 255, one a line
+  skbpnet predict skbpnet-data.skbpnet new.csv    predictions for a table, as CSV
+  skbpnet predict skbpnet-mnist.skbpnet x.npy     predictions for pixels / 255, one a line
+  skbpnet predict m.joblib x.npy --trust-pickle   a joblib model (runs any code it holds)
+
+Models are saved in skbpnet's safe format (.skbpnet), which runs no code when
+loaded; --format joblib writes a pickle (.joblib), which predict loads only
+with --trust-pickle.
 
 `skbpnet COMMAND --help` lists a command's options.
 """
@@ -89,7 +94,7 @@ def main(argv=None, out=None):
     >>> out = io.StringIO()
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     status = main(["digits", "--epochs", "2", "--quiet",
-    ...                    "--output", os.path.join(folder, "digits.joblib")], out=out)
+    ...                    "--output", os.path.join(folder, "digits.skbpnet")], out=out)
     >>> status, out.getvalue().startswith("test accuracy: ")
     (0, True)
     """

@@ -1,6 +1,10 @@
-"""What the training commands share: network options, fitting, saving, loading, plotting."""
+"""What the training commands share: network options, fitting, plotting (``fail`` is in _errors).
+
+Loading, saving and checking output files are in :mod:`skbpnet.cli._files`.
+"""
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -10,8 +14,8 @@ from ._argtypes import (non_negative_float, positive_float, positive_int, rate, 
                         thread_count)
 from ._errors import TrainingError, fail, option_names
 
-__all__ = ["HelpFormatter", "add_network_options", "make_estimator", "check_output_options",
-           "fit_quietly", "save_model", "load_model", "draw_curves", "fail"]
+__all__ = ["HelpFormatter", "add_network_options", "make_estimator", "fit_quietly",
+           "draw_curves", "fail"]
 
 ACTIVATIONS = ["relu", "leaky_relu", "gelu", "tanh", "logistic", "identity"]
 
@@ -46,7 +50,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def add_network_options(p, defaults, output):
+def add_network_options(p, defaults, stem):
     """Add the network, optimizer, output and device options shared by the training commands.
 
     Parameters
@@ -55,8 +59,9 @@ def add_network_options(p, defaults, output):
         The command's parser.
     defaults : dict
         A preset of :mod:`skbpnet.presets`.
-    output : str or None
-        The default of ``--output`` (``None``: the help of ``--output`` says it).
+    stem : str or None
+        The default model name without its extension (``None``: ``skbpnet-DATA``,
+        from the data file's name).
 
     Examples
     --------
@@ -64,7 +69,7 @@ def add_network_options(p, defaults, output):
     >>> from skbpnet.cli._common import add_network_options
     >>> from skbpnet.presets import DIGITS_DEFAULTS
     >>> p = argparse.ArgumentParser()
-    >>> add_network_options(p, DIGITS_DEFAULTS, "m.joblib")
+    >>> add_network_options(p, DIGITS_DEFAULTS, "skbpnet-digits")
     >>> p.parse_args([]).hidden
     [128]
     """
@@ -91,13 +96,9 @@ def add_network_options(p, defaults, output):
     add("--seed", type=seed, default=0, help="random seed")
     add("--threads", type=thread_count, default=None,
         help="BLAS threads (default: what the BLAS chooses)")
-    add("--output", default=output,
-        help="where to save the trained model" if output else
-        "where to save the trained model (default: skbpnet-DATA.joblib, DATA's name "
-        "without its extension)")
-    add("--format", choices=["joblib", "safe"], default="joblib",
-        help="model file format: joblib (pickle) or skbpnet's safe format "
-             "(arrays + JSON, cannot run code)")
+    from ._files import add_output_options
+
+    add_output_options(p, stem)
     add("--plot", metavar="FILE.png", default=None,
         help="draw the training loss and held-out score curves (needs matplotlib)")
     add("--quiet", action="store_true", help="print only the final summary")
@@ -138,35 +139,6 @@ def make_estimator(args, kind="classifier"):
     cls = BPNetClassifier if kind == "classifier" else BPNetRegressor
     return cls(**estimator_params(preset), activation=args.activation,
                random_state=args.seed, n_iter_no_change=args.epochs + 1)
-
-
-def check_output_options(args):
-    """Refuse, before any training, options that would fail after it.
-
-    ``--plot`` needs matplotlib.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        Parsed options.
-
-    Raises
-    ------
-    SystemExit
-        With a message that says what to do.
-
-    Examples
-    --------
-    >>> from skbpnet.cli import build_parser
-    >>> from skbpnet.cli._common import check_output_options
-    >>> check_output_options(build_parser().parse_args(["digits"]))
-    """
-    if args.plot:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            fail('--plot needs matplotlib, which is not installed: pip install "skbpnet[plot]" '
-                 "(or leave out --plot)")
 
 
 def fit_quietly(model, X, y, threads):
@@ -245,68 +217,10 @@ def blas_threads():
     return max((p["num_threads"] for p in threadpool_info()), default=1)
 
 
-def save_model(model, path, fmt):
-    """Save atomically: skbpnet's safe format or joblib.
-
-    Parameters
-    ----------
-    model : estimator
-        A fitted model, without callbacks.
-    path : str
-        The file to write.
-    fmt : {'joblib', 'safe'}
-        The format.
-
-    Examples
-    --------
-    >>> from skbpnet.cli._common import save_model
-    >>> save_model(model, "m.joblib", "joblib")  # doctest: +SKIP
-    """
-    if fmt == "safe":
-        from .. import save
-
-        save(model, path)
-    else:
-        import joblib
-
-        from .._atomic import write_atomic
-
-        write_atomic(path, lambda fh: joblib.dump(model, fh))  # never a half-written model
-
-
-def load_model(path):
-    """Load a model file of either format (a ZIP is skbpnet's safe format).
-
-    Parameters
-    ----------
-    path : str
-        The model file.
-
-    Returns
-    -------
-    estimator
-
-    Examples
-    --------
-    >>> from skbpnet.cli._common import load_model
-    >>> model = load_model("m.joblib")  # doctest: +SKIP
-    """
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-    except OSError as exc:
-        fail(f"cannot read the model file: {exc}")
-    if magic == b"PK\x03\x04":
-        from .. import load
-
-        return load(path)
-    import joblib
-
-    return joblib.load(path)
-
-
 def draw_curves(estimator, scores, label, path):
-    """Draw the loss curve and a per-epoch score to ``path`` (PNG, Agg backend).
+    """Draw the loss curve and a per-epoch score to ``path``, atomically (Agg backend).
+
+    The image format is the extension's (PNG without one).
 
     Parameters
     ----------
@@ -327,7 +241,13 @@ def draw_curves(estimator, scores, label, path):
     import matplotlib
 
     matplotlib.use("Agg")
+    from .._atomic import write_atomic
     from ..plotting import LossCurveDisplay
 
     display = LossCurveDisplay.from_estimator(estimator, extra_scores=scores, extra_label=label)
-    display.figure_.savefig(path, dpi=110, bbox_inches="tight")
+    fmt = os.path.splitext(path)[1][1:].lower() or "png"
+    try:
+        write_atomic(path, lambda fh: display.figure_.savefig(fh, format=fmt, dpi=110,
+                                                              bbox_inches="tight"))
+    except OSError as exc:
+        fail(f"cannot write the curves to {path}: {exc.strerror or exc}")

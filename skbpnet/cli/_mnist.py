@@ -7,9 +7,10 @@ import numpy as np
 from ..nn._namespace import to_numpy
 from ..presets import DIGITS_DEFAULTS, MNIST_DEFAULTS
 from ._argtypes import positive_int
-from ._common import (HelpFormatter, add_network_options, blas_threads, check_output_options,
-                      draw_curves, fail, fit_quietly, make_estimator, save_model)
+from ._common import (HelpFormatter, add_network_options, blas_threads, draw_curves, fail,
+                      fit_quietly, make_estimator)
 from ._device import array_dispatch, resolve
+from ._files import check_output_options, save_model
 from ._progress import Progress, network_scores
 
 __all__ = ["add_parsers", "run"]
@@ -22,7 +23,7 @@ DIGITS_HELP = "Train a classifier on scikit-learn's bundled 8x8 digits (no downl
 def _add_parser(sub, name, defaults, help_text):
     p = sub.add_parser(name, help=help_text, description=help_text,
                        formatter_class=HelpFormatter)
-    add_network_options(p, defaults, f"skbpnet-{name}.joblib")
+    add_network_options(p, defaults, f"skbpnet-{name}")
     p.add_argument("--float64", action="store_true",
                    help="train in float64 instead of float32 (slower, no more accurate)")
     if name == "mnist":

@@ -1,24 +1,29 @@
 """``skbpnet predict MODEL INPUT``: predictions of a saved model, for arrays or tables."""
 
+import csv
 import io
 import os
 import sys
 
 import numpy as np
 
-from ._common import HelpFormatter, fail, load_model
+from ._common import HelpFormatter, fail
+from ._files import check_output, load_model
 from ._table import as_text, check_lines, is_table_file, read_table
 
 __all__ = ["add_parser", "run"]
 
 DESCRIPTION = (
-    "Predict with a saved model. For a model trained by `skbpnet train`, INPUT is a table "
+    "Predict with a saved model. For a model trained on named columns (by `skbpnet train`, "
+    "or on a DataFrame), INPUT is a table "
     "(CSV with a header row, or Parquet) with the training columns (the target column may be "
     "there; it is ignored): the saved pipeline preprocesses it as in training, and the "
     "output is CSV. For `skbpnet mnist/digits` models and other array models, INPUT is a "
-    ".npy or a header-less .csv file, one sample per row, which must be preprocessed as in "
-    "training (MNIST and digits: pixels scaled to [0, 1], that is MNIST pixels / 255); the "
-    "output is one prediction per line.")
+    ".npy or a header-less .csv file, one sample per row (every row is data), which must be "
+    "preprocessed as in training (MNIST and digits: pixels scaled to [0, 1], that is MNIST "
+    "pixels / 255); the output is one prediction per row, as CSV. The output always has one "
+    "row per input row. A model file is recognised by its content: skbpnet's safe format "
+    "loads as is; a joblib/pickle file only with --trust-pickle.")
 # Models of ``skbpnet mnist`` and ``skbpnet digits``: pixels scaled to [0, 1].
 PIXEL_MODELS = {784: ("MNIST", 255), 64: ("digits", 16)}
 
@@ -37,24 +42,34 @@ def add_parser(sub):
     >>> from skbpnet.cli._predict import add_parser
     >>> parser = argparse.ArgumentParser()
     >>> add_parser(parser.add_subparsers(dest="command"))
-    >>> parser.parse_args(["predict", "m.joblib", "x.csv", "--proba"]).proba
-    True
+    >>> args = parser.parse_args(["predict", "m.skbpnet", "x.csv", "--proba"])
+    >>> args.proba, args.trust_pickle, args.force
+    (True, False, False)
     """
     p = sub.add_parser("predict", help="Predict with a saved model (tables or arrays).",
                        description=DESCRIPTION, formatter_class=HelpFormatter)
     p.add_argument("model", help="a model file written by skbpnet train/mnist/digits or "
-                                 "skbpnet.save")
+                                 "skbpnet.save (or joblib, with --trust-pickle)")
     p.add_argument("input", metavar="INPUT",
                    help="a table (.csv with a header row, .parquet) for `skbpnet train` "
                         "models; a .npy or header-less .csv of preprocessed samples otherwise")
     p.add_argument("--proba", action="store_true",
                    help="write class probabilities (one column per class) instead of classes")
-    p.add_argument("--output", default="-", help="where to write predictions ('-': stdout)")
+    p.add_argument("--output", default="-",
+                   help="where to write predictions ('-': stdout); never a model file or an "
+                        "input, and an existing file only with --force")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --output file (never a model file or an input)")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="load MODEL even if it is a joblib/pickle file. Loading a pickle runs "
+                        "any code it contains: use this only for files you made yourself, "
+                        "and convert them once with skbpnet.save to drop it")
     p.set_defaults(func=run)
 
 
 def _is_table_model(model):
-    return hasattr(model, "steps") and hasattr(model, "feature_names_in_")
+    """Whether the model was trained on named columns: then its input has a header row."""
+    return hasattr(model, "feature_names_in_")
 
 
 def _text_columns(pipe):
@@ -137,12 +152,44 @@ def _check_samples(X, n, path):
 
 
 def _load_csv_array(path):
-    """Numbers of a CSV file; a first line that is not numbers is a header, skipped."""
+    """Numbers of a header-less CSV file: every row is a sample; any other row is refused."""
     check_lines(path)
     try:
-        return np.loadtxt(path, delimiter=",", ndmin=2)
-    except ValueError:
-        return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=1)
+        return np.loadtxt(path, delimiter=",", ndmin=2, comments=None)
+    except ValueError as exc:
+        fail(_bad_row(path) or f"cannot read {path}: {' '.join(str(exc).split())}")
+
+
+def _bad_row(path):
+    """The first row of the CSV ``path`` that is not as many numbers as the first (a message)."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        width = None
+        for number, row in enumerate(csv.reader(fh), start=1):
+            if not row:
+                continue
+            try:
+                list(map(float, row))
+            except ValueError:
+                shown = ",".join(row)
+                shown = shown if len(shown) <= 40 else shown[:37] + "..."
+                return (f"{path}: row {number} is not numbers ({shown!r}); this model was "
+                        f"trained on arrays, so every row of a CSV is a sample: give numbers "
+                        f"only, without a header row")
+            if width is None:
+                width = len(row)
+            elif len(row) != width:
+                return (f"{path}: row {number} has {len(row)} values, but the rows before it "
+                        f"have {width}")
+    return None
+
+
+def _csv_text(rows, header=None):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")  # quotes commas, quotes, newlines
+    if header is not None:
+        writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def _write(text, path, out):
@@ -151,7 +198,10 @@ def _write(text, path, out):
     else:
         from .._atomic import write_atomic
 
-        write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+        try:
+            write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+        except OSError as exc:
+            fail(f"cannot write the predictions to {path}: {exc.strerror or exc}")
 
 
 def run(args, out):
@@ -172,25 +222,29 @@ def run(args, out):
     >>> run(build_parser().parse_args(["predict", "m.joblib", "t.csv"]), io.StringIO())
     ... # doctest: +SKIP
     """
-    model = load_model(args.model)
+    if args.output != "-":  # before any reading: never over the model, the input, or a file
+        check_output(args.output, "--output", "predictions", [args.model, args.input],
+                     args.force)
+    model = load_model(args.model, args.trust_pickle)
     if not os.path.exists(args.input):
         fail(f"no such file: {args.input}")
     if _is_table_model(model):
         if not is_table_file(args.input):
-            fail(f"this model was trained by `skbpnet train` on a table; give it a table "
-                 f"(.csv with a header row or .parquet), not {args.input}")
+            fail(f"this model was trained on a table with named columns (by `skbpnet train`, "
+                 f"say); give it a table (.csv with a header row or .parquet), not "
+                 f"{args.input}")
         table = _table_predictions(model, _read_model_table(model, args.input), args.proba)
         buffer = io.StringIO()
-        table.to_csv(buffer, index=False)
+        table.to_csv(buffer, index=False, lineterminator="\n")  # quoted as needed: a row each
         _write(buffer.getvalue(), args.output, out)
         return
     X = _read_array(model, args.input)
     if args.proba:
         if not hasattr(model, "predict_proba"):
             fail("--proba needs a classifier; this model is a regressor")
-        rows = model.predict_proba(X)
-        header = ",".join(f"P({c})" for c in model.classes_)
-        text = header + "\n" + "\n".join(",".join(map(repr, map(float, r))) for r in rows) + "\n"
+        text = _csv_text(np.asarray(model.predict_proba(X), dtype=float).tolist(),
+                         header=[f"P({c})" for c in model.classes_])
     else:
-        text = "\n".join(map(str, np.asarray(model.predict(X)).tolist())) + "\n"
+        pred = np.asarray(model.predict(X))
+        text = _csv_text(pred.tolist() if pred.ndim == 2 else ([v] for v in pred.tolist()))
     _write(text, args.output, out)

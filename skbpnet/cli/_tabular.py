@@ -21,9 +21,10 @@ import numpy as np
 from ..nn._namespace import to_numpy
 from ..presets import TABULAR_DEFAULTS
 from ._argtypes import fraction
-from ._common import (HelpFormatter, add_network_options, check_output_options, draw_curves,
-                      fail, fit_quietly, make_estimator, save_model)
+from ._common import (HelpFormatter, add_network_options, draw_curves, fail, fit_quietly,
+                      make_estimator)
 from ._device import fit_pipeline, resolve
+from ._files import check_output_options, save_model
 from ._progress import Progress, network_scores
 from ._table import read_table
 
@@ -267,7 +268,7 @@ def run(args, out):
     ...     data = os.path.join(folder, "iris.csv")
     ...     load_iris(as_frame=True).frame.to_csv(data, index=False)
     ...     args = build_parser().parse_args(["train", data, "--target", "target", "--quiet",
-    ...                                       "--epochs", "5", "--output", data + ".joblib"])
+    ...                                       "--epochs", "5", "--output", data + ".skbpnet"])
     ...     pipe, score = run(args, io.StringIO())
     >>> list(pipe.feature_names_in_[:2]), pipe.target_name_
     (['sepal length (cm)', 'sepal width (cm)'], 'target')
@@ -299,11 +300,10 @@ def run(args, out):
     name = "accuracy" if task == "classification" else "R2"
     out.write(f"held-out {name}: {score:.4f}  ({len(y_test)} rows; {fitted.n_iter_} epochs, "
               f"{wall:.1f} s)\n")
-    output = args.output or f"skbpnet-{os.path.splitext(os.path.basename(args.data))[0]}.joblib"
-    save_model(pipe, output, args.format)
-    out.write(f"model saved to {os.path.abspath(output)} ({args.format})\n")
+    save_model(pipe, args.output, args.format)  # (named by check_output_options)
+    out.write(f"model saved to {os.path.abspath(args.output)} ({args.format})\n")
     if args.plot:
         draw_curves(fitted, progress.curve, f"held-out {name}", args.plot)
         out.write(f"curves drawn to {os.path.abspath(args.plot)}\n")
-    progress.stop_if_interrupted(output, args.format)
+    progress.stop_if_interrupted(args.output, args.format)
     return pipe, score

@@ -32,7 +32,10 @@ The package has three layers: :mod:`skbpnet.io.codec` turns values into
 JSON and named arrays, :mod:`skbpnet.io.archive` is the ZIP container and its
 checksum, and :mod:`skbpnet.io.schema` says which parts of an estimator are
 stored and rebuilds them (through the same network builder that ``fit``
-uses). Values that JSON cannot hold exactly are written as one-key objects
+uses). :mod:`skbpnet.io.limits` holds every bound on a file and the checks
+that both :func:`save` (before writing anything) and :func:`load` (before
+allocating or building anything) call, so what one writes the other reads.
+Values that JSON cannot hold exactly are written as one-key objects
 whose key starts with ``$``: ``{"$float": "inf"}``, ``{"$tuple": [...]}``,
 ``{"$scalar": ["<f4", 0.5]}`` (a NumPy scalar and its dtype),
 ``{"$dict": [[key, value], ...]}`` (a dict with keys other than strings),
@@ -74,10 +77,9 @@ import zlib
 from .. import _version
 from .._base import InconsistentSkbpnetVersionWarning
 from .._atomic import write_atomic
-from . import _v1
+from . import _v1, limits
 from ._build import build_estimator
-from .archive import (FORMAT_NAME, _values, checksum, metadata_problem, read_archive,
-                      write_zip)
+from .archive import FORMAT_NAME, checksum, read_archive, write_zip
 from .codec import Decoder, expect
 from .errors import ModelFileError
 from .schema import ESTIMATORS, FORMAT_VERSION, dump
@@ -102,7 +104,9 @@ def save(estimator, path):
 
     The file is written atomically: to a temporary file in the same folder,
     synced to disk, then renamed over ``path``. If anything fails on the way,
-    an existing file at ``path`` is left as it was.
+    an existing file at ``path`` is left as it was. A model that :func:`load`
+    would refuse (beyond a bound of :mod:`skbpnet.io.limits`) is refused
+    before anything is written.
 
     Parameters
     ----------
@@ -131,7 +135,8 @@ def save(estimator, path):
     ValueError
         If a parameter or attribute cannot be stored (callbacks, for example),
         or a step of a pipeline is not on the allowlist (a FunctionTransformer,
-        a class of your own: save those with skops).
+        a class of your own: save those with skops), or the model is beyond a
+        bound of the format (:mod:`skbpnet.io.limits`) that load would refuse.
 
     See Also
     --------
@@ -158,12 +163,11 @@ def save(estimator, path):
     else:
         body, arrays = dump(estimator)
     body = {"format": FORMAT_NAME, **body}
-    digest = checksum(body, arrays)
-    text = json.dumps({**body, "sha256": digest}, sort_keys=True, indent=1, ensure_ascii=True,
-                      allow_nan=False)
-    raw = text.encode("ascii")
-    problem = metadata_problem(len(raw), _values(raw))
-    if problem is not None:  # never write a file that load would refuse
+    meta = {**body, "sha256": checksum(body, arrays)}
+    raw = json.dumps(meta, sort_keys=True, indent=1, ensure_ascii=True,
+                     allow_nan=False).encode("ascii")
+    problem = limits.file_problem(meta, raw, arrays)
+    if problem is not None:  # never write a file that load would refuse (the same checks)
         raise ValueError(f"skbpnet.save cannot store this {type(estimator).__name__}: "
                          f"{problem}. Save it with joblib instead.")
     write_atomic(path, lambda fh: write_zip(fh, raw, arrays))

@@ -8,7 +8,7 @@ from .errors import ModelFileError
 from .schema import (OPTIMIZERS, SCHEDULES, architecture_from, assemble, build_net,
                      build_parts, check_consistency, load_object, load_optimizer_state)
 
-__all__ = ["build_estimator"]
+__all__ = ["build_estimator", "check_callbacks"]
 
 
 def build_estimator(cls, meta, decoder, v1=False):
@@ -22,6 +22,7 @@ def build_estimator(cls, meta, decoder, v1=False):
         params, attrs, history = build_parts(cls, meta, decoder)
         arch, n_outputs = architecture_from(expect(meta["net"], dict, "net"),
                                             attrs["n_features_in_"])
+    check_callbacks(params, "params")
     objects = _load_objects(meta, decoder, arch, n_outputs, history)
     if v1:
         _v1.check_layers(meta["net"], objects["_net"])
@@ -44,3 +45,21 @@ def _load_objects(meta, decoder, arch, n_outputs, history):
     schedule = load_object(SCHEDULES, meta["schedule"], decoder, "schedule")
     return {"_net": net, "_optimizer": opt, "_schedule": schedule, "_rng": rng,
             "_history": history}
+
+
+def check_callbacks(params, where):
+    """Refuse stored callbacks: they are code, which ``save`` never writes (None or empty).
+
+    Examples
+    --------
+    >>> check_callbacks({"callbacks": None}, "params")
+    >>> check_callbacks({"callbacks": float}, "params")
+    Traceback (most recent call last):
+    ...
+    skbpnet.io.errors.ModelFileError: params.callbacks is a type; a model file stores no \
+callbacks (None), because callbacks are code.
+    """
+    callbacks = params.get("callbacks")
+    if callbacks is not None and not (type(callbacks) in (list, tuple) and not callbacks):
+        raise ModelFileError(f"{where}.callbacks is a {type(callbacks).__name__}; a model file "
+                             f"stores no callbacks (None), because callbacks are code.")

@@ -17,20 +17,16 @@ import zipfile
 
 import numpy as np
 
+from . import limits
 from .codec import ARRAY_KINDS, expect
 from .errors import ModelFileError
 
-__all__ = ["FORMAT_NAME", "write_zip", "read_archive", "checksum", "metadata_problem"]
+__all__ = ["FORMAT_NAME", "METADATA", "write_zip", "read_archive", "checksum"]
 
 FORMAT_NAME = "skbpnet-model"
 METADATA = "metadata.json"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same model, the same bytes
-# Bounds on what loading inflates or allocates, checked before it does.
-MAX_MEMBERS = 64
-MAX_DIRECTORY_BYTES = 2**16
-MAX_METADATA_BYTES = 16 * 2**20
-MAX_METADATA_VALUES = 2**20  # JSON values (feature names, loss curves, ...)
-MAX_ARRAY_BYTES = 4 * 2**30  # all arrays together
+# What loading inflates or allocates is bounded before it does (see limits).
 _NPY_HEADER_MAX = 4096
 _CHUNK = 2**20
 _DEFLATE_RATIO = 1032  # the most that deflate inflates a byte to
@@ -92,7 +88,7 @@ def read_archive(path, versions):
 
     ``versions`` are the format versions the caller can read. Nothing is
     inflated or allocated beyond what the metadata and the ``.npy`` headers
-    declare, and those declarations are bounded first (see ``MAX_*``).
+    declare, and those declarations are bounded first (see :mod:`skbpnet.io.limits`).
     """
     with open(path, "rb") as fh:
         magic = fh.read(4)
@@ -109,7 +105,7 @@ def read_archive(path, versions):
         meta = _read_metadata(zf, infos[METADATA], versions)
         table = expect(meta.get("arrays"), dict, "arrays")
         _check_members(list(infos), table)
-        budget = [MAX_ARRAY_BYTES]
+        budget = [0]
         arrays = {name: _read_array(zf, infos[f"{name}.npy"], name, spec, budget)
                   for name, spec in table.items()}
     return meta, arrays
@@ -119,19 +115,17 @@ def _check_directory(fh):
     """Refuse a central directory too large for a model file, before zipfile parses it."""
     end = getattr(zipfile, "_EndRecData", None)
     record = end(fh) if end is not None else None
-    if record is not None and record[zipfile._ECD_SIZE] > MAX_DIRECTORY_BYTES:
-        raise ModelFileError(
-            f"the ZIP directory is {record[zipfile._ECD_SIZE]} bytes; a model file's is "
-            f"under {MAX_DIRECTORY_BYTES}."
-        )
+    problem = None if record is None else limits.directory_problem(record[zipfile._ECD_SIZE])
+    if problem is not None:
+        raise ModelFileError(problem + ".")
 
 
 def _check_infos(infos, archive_size):
     """The members by name, once each, few, in a compression skbpnet can read, and no
     larger than their compressed bytes in the archive can inflate to."""
-    if len(infos) > MAX_MEMBERS:
-        raise ModelFileError(f"the archive holds {len(infos)} members; a model file holds "
-                             f"at most {MAX_MEMBERS}.")
+    problem = limits.members_problem(len(infos))
+    if problem is not None:
+        raise ModelFileError(problem + ".")
     names = [i.filename for i in infos]
     if METADATA not in names:
         raise ModelFileError(
@@ -154,36 +148,17 @@ def _check_infos(infos, archive_size):
     return {i.filename: i for i in infos}
 
 
-def _values(raw):
-    return raw.count(b",") + raw.count(b"[") + raw.count(b"{")  # an upper bound
-
-
-def metadata_problem(size, values=0):
-    """Why metadata of ``size`` bytes and about ``values`` JSON values is too large, or None.
-
-    Parsed JSON takes up to 60 times its text (``[[],[],...]``), so the number
-    of values is bounded as well as the text; ``save`` applies the same bounds.
-    """
-    if size > MAX_METADATA_BYTES:
-        return f"{METADATA} is {size} bytes long; a model file's is at most " \
-               f"{MAX_METADATA_BYTES}"
-    if values > MAX_METADATA_VALUES:
-        return f"{METADATA} holds about {values} values or more; a model file's holds at " \
-               f"most {MAX_METADATA_VALUES}"
-    return None
-
-
 def _read_metadata_text(zf, info):
     """The metadata's bytes, read in chunks, stopping at the first bound exceeded."""
-    problem, chunks, size, values = metadata_problem(info.file_size), [], 0, 0
+    problem, chunks, size, values = limits.metadata_problem(info.file_size), [], 0, 0
     with zf.open(info) as fh:
         while problem is None:
             chunk = fh.read(_CHUNK)
             if not chunk:
                 break
-            size, values = size + len(chunk), values + _values(chunk)
+            size, values = size + len(chunk), values + limits.json_values(chunk)
             chunks.append(chunk)
-            problem = metadata_problem(size, values)
+            problem = limits.metadata_problem(size, values)
     if problem is not None:
         raise ModelFileError(problem + ".")
     if size != info.file_size:
@@ -210,6 +185,9 @@ def _read_metadata(zf, info, versions):
             f"{sorted(versions)}. Load it with the skbpnet that wrote it "
             f"({writer or 'unknown'})."
         )
+    problem = limits.tree_problem(meta)  # before anything is decoded or built
+    if problem is not None:
+        raise ModelFileError(problem + ".")
     return meta
 
 
@@ -242,9 +220,10 @@ def _read_array(zf, info, name, spec, budget):
         if info.file_size != offset + nbytes:
             raise ModelFileError(f"member {name}.npy is {info.file_size} bytes; its header "
                                  f"declares {offset + nbytes}.")
-        budget[0] -= nbytes
-        if budget[0] < 0:
-            raise ModelFileError(f"the arrays hold more than {MAX_ARRAY_BYTES} bytes.")
+        budget[0] += nbytes
+        problem = limits.arrays_bytes_problem(budget[0])
+        if problem is not None:
+            raise ModelFileError(problem + " (or more).")
         out = np.empty(count, dtype)
         _fill(out.view(np.uint8), head[offset:], fh, f"member {name}.npy")
     return out.reshape(shape, order="F" if fortran else "C")
@@ -280,13 +259,14 @@ def _npy_header(head, name):
             raise ValueError(f"unsupported .npy version {version}")
     except (ValueError, TypeError, SyntaxError, OverflowError) as exc:
         raise ModelFileError(f"array {name!r} cannot be read safely ({exc}).") from None
-    if dtype.kind not in ARRAY_KINDS or dtype.hasobject or dtype.names or dtype.subdtype \
-            or dtype.itemsize == 0:
+    if dtype.kind not in ARRAY_KINDS or dtype.hasobject or dtype.names or dtype.subdtype:
         raise ModelFileError(
             f"array {name!r} cannot be read safely (dtype {dtype} is not allowed).")
-    if not (isinstance(shape, tuple) and len(shape) <= 32 and all(
-            type(d) is int and d >= 0 for d in shape)):
+    if not (isinstance(shape, tuple) and all(type(d) is int and d >= 0 for d in shape)):
         raise ModelFileError(f"array {name!r} has the invalid shape {shape!r}.")
+    problem = limits.array_problem(name, dtype, shape)
+    if problem is not None:
+        raise ModelFileError(problem + ".")
     if type(fortran) is not bool:
         raise ModelFileError(f"array {name!r} has an invalid fortran_order.")
     return dtype, shape, fortran, fp.tell()

@@ -12,14 +12,16 @@ stop, step]}``, ``{"$dtype": "<f8"}`` (a NumPy dtype of a plain kind) and
 ``{"$type": "float64"}`` (a NumPy scalar type or a Python number or string
 type, from the fixed table ``SCALAR_TYPES``). Decoding rebuilds exactly the
 Python and NumPy types that were encoded, and refuses values nested more than
-``MAX_DEPTH`` deep.
+``limits.MAX_DEPTH`` deep.
 """
 
+import hashlib
 import math
 import re
 
 import numpy as np
 
+from . import limits
 from .errors import ModelFileError, Unstorable
 
 __all__ = ["Encoder", "Decoder", "expect", "native"]
@@ -28,7 +30,6 @@ ARRAY_KINDS = "biufcSU"  # dtypes a .npy member may have: no objects, no structu
 _SCALAR_KINDS = "biufU"  # dtypes of a "$scalar"
 _OBJECT_ITEM_TYPES = (type(None), bool, int, float, str, np.generic)
 _DTYPE_KINDS = "biufcSUO"  # dtypes of a "$dtype" (objects: the dtype, never an array)
-MAX_DEPTH = 100  # JSON nesting that decoding follows (a pipeline of pipelines is ~40)
 # NumPy scalar types and Python types that parameters name (OneHotEncoder(dtype=np.float64)).
 SCALAR_TYPES = {name: getattr(np, name) for name in (
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
@@ -44,8 +45,14 @@ _BIT_GENERATORS = {
     "SFC64": np.random.SFC64,
 }
 
+_NAME_MAX = 96  # an array's name, so that the ZIP directory stays small whatever the steps' names
+
+
 def _array_name(where, taken):
     base = re.sub(r"[^A-Za-z0-9_.-]+", "_", where).strip(".") or "array"
+    if len(base) > _NAME_MAX:  # long step names: a prefix, the tail and a hash of the rest
+        digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:12]
+        base = f"{base[:40]}-{digest}-{base[-40:]}"
     name, i = base, 1
     while name in taken:
         i += 1
@@ -126,7 +133,7 @@ class Encoder:
 class Decoder:
     """The inverse of :class:`Encoder`; every array must be referenced exactly once.
 
-    Nesting deeper than ``MAX_DEPTH`` is refused before it can exhaust the stack.
+    Nesting deeper than ``limits.MAX_DEPTH`` is refused before it can exhaust the stack.
     """
 
     def __init__(self, arrays):
@@ -145,8 +152,9 @@ class Decoder:
     def decode(self, node, where):
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
-        if self.depth >= MAX_DEPTH:
-            raise ModelFileError(f"{where}: values are nested more than {MAX_DEPTH} deep.")
+        if self.depth >= limits.MAX_DEPTH:
+            raise ModelFileError(
+                f"{where}: values are nested more than {limits.MAX_DEPTH} deep.")
         self.depth += 1
         try:
             return self._decode(node, where)

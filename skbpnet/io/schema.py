@@ -20,6 +20,7 @@ from .._estimators import BPNetClassifier, BPNetRegressor
 from .._network import Architecture
 from .._params import validate_params
 from .._solvers import TrainingHistory
+from . import limits
 from .codec import Encoder, expect, native
 from .errors import ModelFileError, Unstorable
 
@@ -31,7 +32,6 @@ OPTIMIZERS = {"SGD": nn.SGD, "Adam": nn.Adam}
 SCHEDULES = {cls.__name__: cls for cls in nn.SCHEDULES.values()}
 # Left out on purpose: scikit-learn's pickling marker, which unpickling may leave behind.
 IGNORED = ("_sklearn_version",)
-MAX_UNITS = 2**24  # no layer of a real model is wider (validated before allocating)
 
 
 # -- saving ------------------------------------------------------------------------------
@@ -62,6 +62,7 @@ def array_table(arrays):
 def dump_body(estimator, enc):
     """The stored parts of a fitted estimator (params ... rng), its arrays added to ``enc``."""
     cls, params = _check_storable(estimator)
+    _check_units(cls, estimator.__dict__["_net"])
     state = estimator._on_host().__dict__  # a model on a device is stored as NumPy
     try:
         values = cls._FITTED_VALUES + cls._FITTED_OPTIONAL
@@ -109,6 +110,19 @@ def _check_storable(estimator):
     validate_params(estimator)  # never write a file that load would refuse
     _check_attributes(cls, estimator.__dict__, params)
     return cls, params
+
+
+def _check_units(cls, net):
+    """Refuse, before copying any weight, a network wider than load accepts."""
+    linears = [m for m in getattr(net, "layers", ()) if isinstance(m, nn.Linear)]
+    if type(net) is not nn.Sequential or not linears:
+        return  # refused by _dump_net
+    problem = limits.units_problem([m.n_in for m in linears] + [linears[-1].n_out])
+    if problem is not None:
+        raise ValueError(
+            f"skbpnet.save cannot store this {cls.__name__}: its network has {problem}, so "
+            f"skbpnet.load would refuse the file. Save it with joblib instead, or reduce the "
+            f"number of features (or units).")
 
 
 def _check_attributes(cls, state, params):
@@ -212,7 +226,7 @@ def check_values(cls, attrs):
     checks = {"_skbpnet_version": isinstance(attrs["_skbpnet_version"], str),
               "_dropout_seed": _is_int(attrs["_dropout_seed"], 0, 2**31),
               "n_iter_": _is_int(attrs["n_iter_"], 0, 2**63),
-              "n_features_in_": _is_int(attrs["n_features_in_"], 1, MAX_UNITS + 1)}
+              "n_features_in_": _is_int(attrs["n_features_in_"], 1, limits.MAX_UNITS + 1)}
     names = attrs.get("feature_names_in_")
     if names is not None:
         checks["feature_names_in_"] = (isinstance(names, np.ndarray) and names.ndim == 1
@@ -256,9 +270,11 @@ def architecture_from(meta, n_features):
     spec = expect(meta.get("architecture"), dict, "net.architecture")
     hidden, n_outputs = spec.get("hidden"), spec.get("n_outputs")
     sizes = [n_features, n_outputs, *(hidden if isinstance(hidden, list) else [None])]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_UNITS
-               for v in sizes):
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in sizes):
         raise ModelFileError(f"net.architecture has invalid sizes: {spec!r}.")
+    problem = limits.units_problem(sizes)
+    if problem is not None:
+        raise ModelFileError(f"net.architecture has {problem}.")
     activation = spec.get("activation")
     if activation not in (nn.ACTIVATIONS if hidden else (None,)):
         raise ModelFileError(f"net.architecture.activation {activation!r} is not valid.")
@@ -362,7 +378,8 @@ def check_consistency(cls, attrs, net):
         ):
             raise ModelFileError("classes_ must be a 1-D array and _multilabel a bool.")
         n = len(classes)
-        ok = n == n_out if multilabel else (n_out == 1 and n == 2) or (n == n_out > 2)
+        # one class (fitted on a single label, as MLPClassifier allows) or two: one output
+        ok = n == n_out if multilabel else (n_out == 1 and n <= 2) or (n == n_out > 2)
         if not ok:
             raise ModelFileError(f"{n} classes do not fit a network with {n_out} outputs.")
 

@@ -14,7 +14,19 @@ same parts as a bare model file (only ``params`` when it is not fitted).
 Classes are looked up by name in the fixed table :data:`ALLOWED`; nothing is
 ever imported by a name read from a file. Loading builds ``cls(**params)``,
 validates the parameters with scikit-learn's own checks, refuses state that
-would shadow a method or property, and sets the state.
+would shadow a method or property, sets the state and checks it against the
+class's spec in :data:`skbpnet.io.fitted_state.SPECS` (type, shape, and the
+relations to ``n_features_in_``, the categories and the parameters; every
+width bounded). The loaded object then predicts one synthetic row
+(:mod:`skbpnet.io._dry_run`), so a forged file whose parts do not fit together
+is refused at load rather than at the first ``predict``. Saving applies the
+same specs, so ``save`` never writes what ``load`` would refuse.
+
+Code and machine settings are not stored: a BPNet estimator's ``callbacks``
+must be None (or empty) and a file holding any is refused; a ColumnTransformer's
+``n_jobs`` is stored as None (a loaded one runs in-process; set ``n_jobs``
+again after loading), and a file holding another value is refused, since
+``n_jobs=10**6`` would start that many worker processes at the first predict.
 """
 
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
@@ -23,10 +35,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (FunctionTransformer, MaxAbsScaler, MinMaxScaler,
                                    OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler)
 
-from ._build import build_estimator
-from .archive import MAX_MEMBERS
-from .codec import MAX_DEPTH, Decoder, Encoder, expect
+from . import limits
+from ._build import build_estimator, check_callbacks
+from ._dry_run import check_width, dry_run, stored_values
+from .codec import Decoder, Encoder, expect
 from .errors import ModelFileError, Unstorable
+from .fitted_state import check_state, is_fitted
 from .schema import IGNORED, ESTIMATORS, array_table, decode_params, dump_body, writer_versions
 
 __all__ = ["ALLOWED", "ObjectEncoder", "ObjectDecoder", "is_allowed", "dump_tree", "load_tree"]
@@ -46,9 +60,11 @@ _PASSTHROUGH_PARAMS = {"accept_sparse": True, "check_inverse": False,
                        "inverse_func": None, "kw_args": None, "validate": False}
 _NAMED_LISTS = ("steps", "transformers", "transformers_")  # [(name, estimator, ...), ...]
 _BPNET_KEYS = {"params", "attributes", "history", "net", "optimizer", "schedule", "rng"}
-MAX_OBJECTS_DEEP = 16  # estimators inside estimators
 # A Pipeline's memory caches fitted steps as pickles in a folder, which fit would load.
 _MUST_BE_NONE = {"Pipeline": ("memory",)}
+# Parallelism is a setting of the machine, not of the model (a forged n_jobs=10**6 would
+# start that many processes): it is stored as None, and a file with another value is forged.
+_NOT_STORED = {"ColumnTransformer": ("n_jobs",)}
 
 
 def is_allowed(obj):
@@ -94,8 +110,9 @@ class ObjectEncoder(Encoder):
             raise
 
     def _nested(self, method, v, where):
-        if self.objects_deep >= MAX_OBJECTS_DEEP:
-            raise Unstorable(f"{where}: estimators are nested more than {MAX_OBJECTS_DEEP} deep")
+        if self.objects_deep >= limits.MAX_OBJECTS_DEEP:
+            raise Unstorable(f"{where}: estimators are nested more than "
+                             f"{limits.MAX_OBJECTS_DEEP} deep")
         self.objects_deep += 1
         try:
             return method(v, where)
@@ -129,8 +146,14 @@ class ObjectEncoder(Encoder):
             if params[key] is not None:
                 raise Unstorable(f"{where} has {key}={params[key]!r}; the safe format stores "
                                  f"only {key}=None (its caches are pickles)")
-        return {"$sklearn": name, "params": self._fields(params, f"{where}"),
-                "state": self._fields(state, f"{where}")}
+        node = {"$sklearn": name, "params": self._fields(
+            {**params, **dict.fromkeys(_NOT_STORED.get(name, ()))}, f"{where}"),
+            "state": self._fields(state, f"{where}")}
+        try:  # never write what load would refuse
+            check_state(obj, name, state, where)
+        except ModelFileError as exc:
+            raise Unstorable(str(exc).rstrip(".")) from None
+        return node
 
     def _fields(self, fields, where):
         out = {}
@@ -163,10 +186,20 @@ class ObjectDecoder(Decoder):
             return self._sklearn(node, where)
         if isinstance(node, dict) and "$bpnet" in node:
             return self._bpnet(node, where)
+        # (name, estimator, ...) entries are named in paths, as when saving: steps['scale']
+        if isinstance(node, list) and where.endswith(_ENTRY):
+            here = where[:-len(_ENTRY)]
+            return [self.decode(x, here if j == 1 else f"{here}.{j}") for j, x in
+                    enumerate(node)]
+        if isinstance(node, list) and where.rpartition(".")[2] in _NAMED_LISTS:
+            return [self.decode(x, f"{where}[{x['$tuple'][0]!r}]" if _is_entry(x) else
+                                f"{where}.{i}") for i, x in enumerate(node)]
+        if _is_entry(node) and where.endswith("]"):
+            return tuple(self.decode(node["$tuple"], where + _ENTRY))
         return super()._decode(node, where)
 
     def _fields(self, node, what, where):
-        out = expect(self.decode(expect(node, dict, f"{where}.{what}"), f"{where}.{what}"),
+        out = expect(self.decode(expect(node, dict, f"{where}.{what}"), where),
                      dict, f"{where}.{what}")
         if not all(type(k) is str for k in out):
             raise ModelFileError(f"{where}.{what}: the names must be strings.")
@@ -187,9 +220,11 @@ class ObjectDecoder(Decoder):
         state = self._fields(node["state"], "state", where)
         if name == PASSTHROUGH and params != _PASSTHROUGH_PARAMS:
             raise ModelFileError(f"{where}: a {PASSTHROUGH} has fixed parameters.")
-        if any(params.get(key) is not None for key in _MUST_BE_NONE.get(name, ())):
-            raise ModelFileError(f"{where}: a {name} must have {_MUST_BE_NONE[name]} None.")
-        return _build(cls, params, state, where)
+        for key in _MUST_BE_NONE.get(name, ()) + _NOT_STORED.get(name, ()):
+            if params.get(key) is not None:
+                raise ModelFileError(f"{where}: a {name} is stored with {key}=None; this file "
+                                     f"has {key}={str(params[key])[:50]}.")
+        return _build(cls, name, params, state, where)
 
     def _bpnet(self, node, where):
         name = node["$bpnet"]
@@ -199,6 +234,7 @@ class ObjectDecoder(Decoder):
         keys = set(node) - {"$bpnet"}
         if keys == {"params"}:  # not fitted
             params = decode_params(cls, node["params"], self)
+            check_callbacks(params, f"{where}: params")
             est = cls()
             try:
                 est.set_params(**params)
@@ -216,8 +252,17 @@ class ObjectDecoder(Decoder):
         return est
 
 
-def _build(cls, params, state, where):
-    """``cls(**params)``, validated, with ``state`` set; nothing that shadows the class."""
+_ENTRY = "#entry"  # marks the path of the list inside one named entry's $tuple
+
+
+def _is_entry(node):
+    return (isinstance(node, dict) and len(node) == 1 and isinstance(node.get("$tuple"), list)
+            and bool(node["$tuple"]) and isinstance(node["$tuple"][0], str))
+
+
+def _build(cls, name, params, state, where):
+    """``cls(**params)``, validated, with ``state`` set and checked against its spec; nothing
+    that shadows the class."""
     known = cls._get_param_names()
     unknown = set(params) - set(known)
     if unknown:
@@ -233,6 +278,7 @@ def _build(cls, params, state, where):
         raise ModelFileError(f"{where}: invalid parameters for {cls.__name__} "
                              f"({str(exc)[:300]}).") from None
     vars(obj).update(state)
+    check_state(obj, name, state, where)
     return obj
 
 
@@ -247,27 +293,19 @@ def dump_tree(obj):
     from sklearn.utils.validation import check_is_fitted
 
     name = type(obj).__name__
-    check_is_fitted(obj)
     enc = ObjectEncoder()
     try:
-        node = enc.encode(obj, name)
-        if _depth(node) > MAX_DEPTH - 2:
-            raise Unstorable(f"its values are nested more than {MAX_DEPTH - 2} deep")
-        if len(enc.arrays) >= MAX_MEMBERS:
-            raise Unstorable(f"it holds {len(enc.arrays)} arrays; a model file holds at most "
-                             f"{MAX_MEMBERS - 1}")
-    except Unstorable as exc:
-        raise ValueError(f"skbpnet.save cannot store this {name}: {exc}.") from None
+        node = enc.encode(obj, name)  # save checks every limit; nesting first, since
+        problem = limits.tree_problem(node)  # check_is_fitted's cost triples a level
+        if problem is not None:
+            raise Unstorable(problem)
+        check_is_fitted(obj)  # NotFittedError passes through
+        check_width(obj, stored_values(node, enc.arrays), name)
+    except (Unstorable, ModelFileError) as exc:
+        raise ValueError(f"skbpnet.save cannot store this {name}: {str(exc).rstrip('.')}.") \
+            from None
     return {"format_version": TREE_VERSION, "estimator": name, "versions": writer_versions(),
             "object": node, "arrays": array_table(enc.arrays)}, enc.arrays
-
-
-def _depth(node):
-    if isinstance(node, dict):
-        return 1 + max(map(_depth, node.values()), default=0)
-    if isinstance(node, list):
-        return 1 + max(map(_depth, node), default=0)
-    return 0
 
 
 def load_tree(meta, arrays):
@@ -283,4 +321,8 @@ def load_tree(meta, arrays):
     obj = decoder.decode(node, name)
     if decoder.used != set(arrays):
         raise ModelFileError(f"arrays {sorted(set(arrays) - decoder.used)} are not used.")
+    if not is_fitted(obj):
+        raise ModelFileError(f"its {name} is not fitted.")
+    check_width(obj, stored_values(node, arrays), name)
+    dry_run(obj, name)
     return obj, decoder.fitted_versions

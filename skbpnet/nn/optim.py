@@ -255,7 +255,7 @@ class SGD(Optimizer):
     Parameters
     ----------
     learning_rate : float, default=0.01
-    momentum : float in [0, 1), default=0.9
+    momentum : float in [0, 1], default=0.9
     nesterov : bool, default=False
 
     Examples
@@ -275,8 +275,8 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=False):
         super().__init__(learning_rate)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1); got {momentum!r}.")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1]; got {momentum!r}.")
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
 

@@ -56,7 +56,8 @@ def test_format_seconds_shows_milliseconds_below_a_tenth():
 
 
 def test_digits_epochs_are_not_zero_seconds(tmp_path):
-    res = run_cli("digits", "--epochs", "3", "--threads", "1", "--output", tmp_path / "d.joblib")
+    res = run_cli("digits", "--epochs", "3", "--threads", "1", "--output",
+                  tmp_path / "d.skbpnet")
     lines = [line for line in res.stdout.splitlines() if line.startswith("epoch")]
     assert len(lines) == 3
     for line in lines:
@@ -69,24 +70,24 @@ def test_plot_without_matplotlib_is_refused_before_training(tmp_path, command):
     args = ["digits"] if command == "digits" else ["train", tmp_path / "t.csv", "--target",
                                                    "species"]
     iris_frame().to_csv(tmp_path / "t.csv", index=False)
-    res = run_cli(*args, "--plot", tmp_path / "c.png", "--output", tmp_path / "m.joblib",
+    res = run_cli(*args, "--plot", tmp_path / "c.png", "--output", tmp_path / "m.skbpnet",
                   block=["matplotlib"], check=False)
     assert res.returncode == 2
     assert 'pip install "skbpnet[plot]"' in res.stderr and "Traceback" not in res.stderr
-    assert "epoch" not in res.stdout and not (tmp_path / "m.joblib").exists()
+    assert "epoch" not in res.stdout and not (tmp_path / "m.skbpnet").exists()
 
 
 def test_train_plot_draws_the_curves(tmp_path):
     pytest.importorskip("matplotlib")
     iris_frame().to_csv(tmp_path / "t.csv", index=False)
     res = run_cli("train", tmp_path / "t.csv", "--target", "species", "--epochs", "5",
-                  "--quiet", "--plot", tmp_path / "c.png", "--output", tmp_path / "m.joblib")
+                  "--quiet", "--plot", tmp_path / "c.png", "--output", tmp_path / "m.skbpnet")
     assert "curves drawn to" in res.stdout and (tmp_path / "c.png").stat().st_size > 10_000
 
 
 @pytest.fixture(scope="module")
 def digits_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("digits") / "digits.joblib"
+    path = tmp_path_factory.mktemp("digits") / "digits.skbpnet"
     main(["digits", "--epochs", "3", "--quiet", "--output", str(path)], out=io.StringIO())
     return path
 
@@ -106,8 +107,6 @@ def test_predict_npy_warns_on_unscaled_pixels(digits_model, tmp_path, capsys):
 
 
 def test_predict_npy_proba(digits_model, tmp_path):
-    import joblib
-
     from sklearn.datasets import load_digits
 
     X = load_digits().data[:4] / 16
@@ -117,31 +116,34 @@ def test_predict_npy_proba(digits_model, tmp_path):
     header, *rows = out.getvalue().splitlines()
     assert header.split(",") == [f"P({c})" for c in range(10)]
     got = np.array([[float(v) for v in row.split(",")] for row in rows])
-    np.testing.assert_array_equal(got, joblib.load(digits_model).predict_proba(X))
+    np.testing.assert_array_equal(got, skbpnet.load(digits_model).predict_proba(X))
 
 
 def test_table_model_refuses_npy(tmp_path):
     iris_frame().to_csv(tmp_path / "t.csv", index=False)
     run_cli("train", tmp_path / "t.csv", "--target", "species", "--epochs", "2", "--quiet",
-            "--output", tmp_path / "m.joblib")
+            "--output", tmp_path / "m.skbpnet")
     np.save(tmp_path / "x.npy", np.zeros((2, 5)))
-    res = run_cli("predict", tmp_path / "m.joblib", tmp_path / "x.npy", check=False)
+    res = run_cli("predict", tmp_path / "m.skbpnet", tmp_path / "x.npy", check=False)
     assert res.returncode == 2 and "give it a table" in res.stderr
 
 
-def test_predict_csv_array_with_a_header_and_missing_files(digits_model, tmp_path):
+def test_predict_csv_array_refuses_a_header_and_missing_files(digits_model, tmp_path):
+    # Changed by issue 19: an array model takes every row of a CSV as a sample, so a
+    # header row is refused, naming the row (it was guessed to be a header and skipped).
     from sklearn.datasets import load_digits
 
     X = load_digits().data[:3] / 16
     np.savetxt(tmp_path / "x.csv", X, delimiter=",", header=",".join(f"p{i}" for i in range(64)),
                comments="")
+    res = run_cli("predict", digits_model, tmp_path / "x.csv", check=False)
+    assert res.returncode == 2 and "row 1 is not numbers" in res.stderr
+    np.savetxt(tmp_path / "x.csv", X, delimiter=",")
     out = io.StringIO()
     main(["predict", str(digits_model), str(tmp_path / "x.csv")], out=out)
-    import joblib
-
-    assert [int(v) for v in out.getvalue().split()] == joblib.load(digits_model).predict(
+    assert [int(v) for v in out.getvalue().split()] == skbpnet.load(digits_model).predict(
         X).tolist()
     res = run_cli("predict", digits_model, tmp_path / "nothing.npy", check=False)
     assert res.returncode == 2 and "no such file" in res.stderr
-    res = run_cli("predict", tmp_path / "nothing.joblib", tmp_path / "x.csv", check=False)
+    res = run_cli("predict", tmp_path / "nothing.skbpnet", tmp_path / "x.csv", check=False)
     assert res.returncode == 2 and "cannot read the model file" in res.stderr

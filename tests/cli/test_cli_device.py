@@ -12,11 +12,11 @@ import re
 import subprocess
 import sys
 
-import joblib
 import numpy as np
 import pytest
 from _cli_helpers import REPO_ROOT, diabetes_frame, iris_frame
 
+import skbpnet
 from skbpnet.__main__ import build_parser, main
 from skbpnet.cli import _device
 from skbpnet.cli._device import Probe, array_dispatch, resolve
@@ -148,7 +148,7 @@ def _digits(tmp_path, *extra):
     """stdout of ``skbpnet digits --epochs 2`` in a fresh process without SCIPY_ARRAY_API."""
     env = {k: v for k, v in os.environ.items() if k != "SCIPY_ARRAY_API"}
     env["PYTHONPATH"] = str(REPO_ROOT)
-    model = tmp_path / f"digits{len(extra)}.joblib"
+    model = tmp_path / f"digits{len(extra)}.skbpnet"
     res = subprocess.run([sys.executable, "-m", "skbpnet", "digits", "--epochs", "2",
                           "--threads", "1", "--output", str(model), *extra],
                          capture_output=True, text=True, env=env, timeout=600)
@@ -175,7 +175,7 @@ def test_digits_on_torch_cpu_tensors_reports_like_the_numpy_run(tmp_path):
               for name, out in lines.items()}
     assert np.allclose(losses["torch"], losses["numpy"], rtol=0, atol=2e-4), losses
     assert abs(acc["torch"] - acc["numpy"]) <= 0.005, acc
-    clf = joblib.load(model)  # saved as NumPy arrays, usable without torch
+    clf = skbpnet.load(model)  # saved as NumPy arrays, usable without torch
     assert all(type(w) is np.ndarray for w in clf.coefs_)
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -187,12 +187,12 @@ def test_digits_on_torch_cpu_tensors_reports_like_the_numpy_run(tmp_path):
 
 
 def _train(tmp_path, frame, target, *extra):
-    csv, model = tmp_path / "data.csv", tmp_path / "model.joblib"
+    csv, model = tmp_path / "data.csv", tmp_path / "model.skbpnet"
     frame.to_csv(csv, index=False)
     out = io.StringIO()
     main(["train", str(csv), "--target", target, "--epochs", "30", "--threads", "1",
           "--output", str(model), "--array-library", "torch", *extra], out=out)
-    return out.getvalue(), csv, joblib.load(model)
+    return out.getvalue(), csv, skbpnet.load(model)
 
 
 def test_train_classification_on_torch_cpu_tensors(tmp_path):

@@ -226,8 +226,8 @@ def _interrupt(folder, args, ready, pause=0.0):
                                      ["train", "t.csv", "--target", "y", "--hidden", "8"]])
 def test_ctrl_c_saves_the_last_complete_epoch(command, tmp_path):
     rng = np.random.default_rng(0)
-    pd.DataFrame({"a": rng.normal(size=60), "y": rng.choice(["p", "q"], 60)}).to_csv(
-        tmp_path / "t.csv", index=False)
+    pd.DataFrame({"a": rng.normal(size=60), "g": rng.choice(["n", "s"], 60),
+                  "y": rng.choice(["p", "q"], 60)}).to_csv(tmp_path / "t.csv", index=False)
     status, err = _interrupt(tmp_path, command + ["--epochs", "100000", "--threads", "1",
                                                   "--format", "safe", "--output", "m.skbpnet"],
                              lambda line: line.startswith("epoch   3/"))

@@ -4,10 +4,10 @@ import io
 import subprocess
 import sys
 
-import joblib
 import numpy as np
 import pytest
 
+import skbpnet
 from skbpnet import BPNetClassifier
 from skbpnet.__main__ import build_parser, main
 
@@ -24,7 +24,7 @@ def test_short_mnist_run_beats_95_percent(mnist):
 def test_mnist_command_trains_saves_and_plots(mnist_data_home, tmp_path):
     pytest.importorskip("matplotlib")
     out = io.StringIO()
-    model, plot = tmp_path / "m.joblib", tmp_path / "curves.png"
+    model, plot = tmp_path / "m.skbpnet", tmp_path / "curves.png"
     main(["mnist", "--data-home", str(mnist_data_home), "--n-train", "5000", "--epochs", "2",
           "--output", str(model), "--plot", str(plot), "--threads", "1"], out=out)
     text = out.getvalue()
@@ -32,17 +32,17 @@ def test_mnist_command_trains_saves_and_plots(mnist_data_home, tmp_path):
     assert len(lines) == 2 and "test acc" in lines[0] and "loss" in lines[0]
     assert "test accuracy: 0.9" in text
     assert str(model) in text and plot.stat().st_size > 10_000
-    clf = joblib.load(model)
+    clf = skbpnet.load(model)
     assert clf.n_iter_ == 2 and clf.coefs_[0].shape == (784, 256)
 
 
 def test_digits_command_and_predict(tmp_path):
     out = io.StringIO()
-    model = tmp_path / "digits.joblib"
+    model = tmp_path / "digits.skbpnet"
     main(["digits", "--epochs", "15", "--output", str(model), "--quiet"], out=out)
     acc = float(out.getvalue().split("test accuracy: ")[1].split()[0])
     assert acc > 0.95
-    clf = joblib.load(model)
+    clf = skbpnet.load(model)
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)

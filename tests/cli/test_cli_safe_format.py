@@ -24,7 +24,7 @@ def test_train_safe_format_and_predict(tmp_path, table, target, task):
     common = ("train", csv, "--target", target, "--epochs", "5", "--threads", "1", "--quiet")
     res = run_cli(*common, "--format", "safe", "--output", tmp_path / "m.skbpnet")
     assert "(safe)" in res.stdout
-    run_cli(*common, "--output", tmp_path / "m.joblib")
+    run_cli(*common, "--format", "joblib", "--output", tmp_path / "m.joblib")
     assert zipfile.is_zipfile(tmp_path / "m.skbpnet")
 
     pipe = skbpnet.load(tmp_path / "m.skbpnet")  # no unpickling

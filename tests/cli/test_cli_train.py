@@ -2,13 +2,13 @@
 
 import io
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 from _cli_helpers import diabetes_frame, iris_frame, run_cli
 from sklearn.pipeline import Pipeline
 
+import skbpnet
 from skbpnet import BPNetClassifier, BPNetRegressor
 
 
@@ -16,7 +16,7 @@ from skbpnet import BPNetClassifier, BPNetRegressor
 def iris(tmp_path_factory):
     """(folder, csv, model, stdout of train): a classifier trained by the command."""
     folder = tmp_path_factory.mktemp("iris")
-    csv, model = folder / "iris.csv", folder / "iris.joblib"
+    csv, model = folder / "iris.csv", folder / "iris.skbpnet"
     iris_frame().to_csv(csv, index=False)
     res = run_cli("train", csv, "--target", "species", "--epochs", "60", "--threads", "1",
                   "--output", model)
@@ -27,7 +27,7 @@ def iris(tmp_path_factory):
 def diabetes(tmp_path_factory):
     """(folder, csv, model, stdout of train): a regressor trained by the command."""
     folder = tmp_path_factory.mktemp("diabetes")
-    csv, model = folder / "diabetes.csv", folder / "diabetes.joblib"
+    csv, model = folder / "diabetes.csv", folder / "diabetes.skbpnet"
     diabetes_frame().to_csv(csv, index=False)
     res = run_cli("train", csv, "--target", "target", "--epochs", "60", "--threads", "1",
                   "--alpha", "1", "--output", model)
@@ -41,7 +41,7 @@ def test_train_classification_on_a_csv(iris):
     assert "classification into 3 classes of 'species'" in out
     assert "4 numeric column(s), 1 text column(s)" in out
     assert float(out.split("held-out accuracy: ")[1].split()[0]) >= 0.85
-    pipe = joblib.load(model)
+    pipe = skbpnet.load(model)
     assert isinstance(pipe, Pipeline) and isinstance(pipe[-1], BPNetClassifier)
     assert pipe.target_name_ == "species"
     assert list(pipe.feature_names_in_) == ["sepal length (cm)", "sepal width (cm)",
@@ -62,7 +62,7 @@ def test_held_out_split_is_stratified(iris):
     assert y_test.value_counts().tolist() == [10, 10, 10]  # 30 rows, classes balanced
     # ... and it is the split the command scored on.
     acc = float(iris[3].split("held-out accuracy: ")[1].split()[0])
-    assert acc == pytest.approx(joblib.load(iris[2]).score(X_test, y_test), abs=5e-5)
+    assert acc == pytest.approx(skbpnet.load(iris[2]).score(X_test, y_test), abs=5e-5)
 
 
 def test_train_regression_on_a_csv(diabetes):
@@ -70,7 +70,7 @@ def test_train_regression_on_a_csv(diabetes):
     assert "regression of 'target'" in out and "test R2" in out
     r2 = float(out.split("held-out R2: ")[1].split()[0])
     assert r2 > 0.2  # a linear model gets about 0.4 on this table
-    pipe = joblib.load(model)
+    pipe = skbpnet.load(model)
     assert isinstance(pipe[-1].regressor_, BPNetRegressor)
     assert pipe[-1].regressor_.callbacks is None and pipe[-1].regressor.callbacks is None
     preds = pipe.predict(pd.read_csv(csv).drop(columns="target"))
@@ -96,7 +96,7 @@ def test_progress_of_a_binary_classifier_and_a_regressor(tmp_path, diabetes):
     df["diagnosis"] = np.array(data.target_names)[df.pop("target")]  # text classes
     df.to_csv(tmp_path / "cancer.csv", index=False)
     res = run_cli("train", tmp_path / "cancer.csv", "--target", "diagnosis", "--epochs", "20",
-                  "--threads", "1", "--output", tmp_path / "cancer.joblib")
+                  "--threads", "1", "--output", tmp_path / "cancer.skbpnet")
     assert "classification into 2 classes" in res.stdout
     last, held_out = _last_epoch_and_final(res.stdout, "test acc", "held-out accuracy: ")
     assert held_out > 0.9 and last == pytest.approx(held_out, abs=2e-4)
@@ -109,7 +109,7 @@ def test_predict_round_trip_classification(iris):
     res = run_cli("predict", model, csv)
     got = pd.read_csv(io.StringIO(res.stdout))
     assert list(got.columns) == ["species"]
-    expected = joblib.load(model).predict(pd.read_csv(csv))  # the target column is ignored
+    expected = skbpnet.load(model).predict(pd.read_csv(csv))  # the target column is ignored
     assert got["species"].tolist() == expected.tolist()
     assert len(got) == 150  # rows with missing values are predicted too
     run_cli("predict", model, csv, "--output", folder / "p.csv")
@@ -124,7 +124,7 @@ def test_predict_round_trip_regression(diabetes):
     lines = res.stdout.splitlines()
     assert lines[0] == "target"
     got = np.array([float(v) for v in lines[1:]])  # float() reads repr back exactly
-    expected = joblib.load(model).predict(pd.read_csv(no_target))
+    expected = skbpnet.load(model).predict(pd.read_csv(no_target))
     np.testing.assert_array_equal(got, expected)
 
 
@@ -136,7 +136,7 @@ def test_predict_proba(iris):
     got = np.array([[float(v) for v in row.split(",")] for row in rows])
     np.testing.assert_allclose(got.sum(axis=1), 1.0)
     np.testing.assert_array_equal(got,
-                                  joblib.load(model).predict_proba(pd.read_csv(csv)))
+                                  skbpnet.load(model).predict_proba(pd.read_csv(csv)))
 
 
 def test_predict_proba_refused_for_a_regressor(diabetes):
@@ -191,7 +191,7 @@ def test_task_override_and_default_output_name(tmp_path):
     res = run_cli("train", "flowers.csv", "--target", "target", "--epochs", "3", "--quiet",
                   "--task", "regression", cwd=tmp_path)
     assert "held-out R2" in res.stdout
-    pipe = joblib.load(tmp_path / "skbpnet-flowers.joblib")
+    pipe = skbpnet.load(tmp_path / "skbpnet-flowers.skbpnet")
     assert isinstance(pipe[-1].regressor_, BPNetRegressor)
 
 
@@ -199,9 +199,9 @@ def test_parquet(tmp_path):
     pytest.importorskip("pyarrow")
     iris_frame().to_parquet(tmp_path / "t.parquet")
     res = run_cli("train", tmp_path / "t.parquet", "--target", "species", "--epochs", "3",
-                  "--quiet", "--output", tmp_path / "m.joblib")
+                  "--quiet", "--output", tmp_path / "m.skbpnet")
     assert "held-out accuracy" in res.stdout
-    res = run_cli("predict", tmp_path / "m.joblib", tmp_path / "t.parquet")
+    res = run_cli("predict", tmp_path / "m.skbpnet", tmp_path / "t.parquet")
     assert len(res.stdout.splitlines()) == 151
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import skbpnet
 from skbpnet import BPNetClassifier, BPNetRegressor, ModelFileError
-from skbpnet.io import archive
+from skbpnet.io import archive, limits
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning",
                                         "ignore::skbpnet.InconsistentSkbpnetVersionWarning")
@@ -194,7 +194,7 @@ def test_metadata_bomb_is_refused_in_bounded_memory(bomb, tmp_path):
 @pytest.mark.parametrize("item", [b"[],", b"{},", b"1.5,", b'"ab",'])
 def test_metadata_that_parses_to_far_more_than_its_text_is_refused(item, tmp_path):
     bad = tmp_path / "amplified.skbpnet"
-    text = b"[" + item * ((archive.MAX_METADATA_BYTES - 8) // len(item)) + b"0]"
+    text = b"[" + item * ((limits.MAX_METADATA_BYTES - 8) // len(item)) + b"0]"
     with zipfile.ZipFile(bad, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("metadata.json", text)
     del text
@@ -206,7 +206,7 @@ def test_metadata_that_parses_to_far_more_than_its_text_is_refused(item, tmp_pat
 def test_save_refuses_metadata_that_load_would_refuse(model, monkeypatch, tmp_path):
     path, _ = model
     est = skbpnet.load(path)
-    monkeypatch.setattr(archive, "MAX_METADATA_VALUES", 10)
+    monkeypatch.setattr(limits, "MAX_METADATA_VALUES", 10)
     with pytest.raises(ValueError, match="values"):
         skbpnet.save(est, tmp_path / "big.skbpnet")
     assert not (tmp_path / "big.skbpnet").exists()
@@ -291,7 +291,7 @@ def test_huge_hidden_layers_are_refused_before_allocation(model, tmp_path):
 def test_too_many_members_are_refused(model, tmp_path):
     path, _ = model
     meta, members = parts(path)
-    extra = {f"x{i}.npy": b"" for i in range(archive.MAX_MEMBERS)}
+    extra = {f"x{i}.npy": b"" for i in range(limits.MAX_MEMBERS)}
     refused(write(tmp_path / "many.skbpnet", meta, {**members, **extra}), match="members")
 
 

@@ -23,7 +23,7 @@ from sklearn.preprocessing import (FunctionTransformer, MaxAbsScaler, MinMaxScal
 import skbpnet
 from skbpnet import BPNetClassifier, BPNetRegressor, ModelFileError
 from skbpnet.cli._tabular import build_pipeline
-from skbpnet.io import archive, codec, sklearn_objects
+from skbpnet.io import archive, limits, sklearn_objects
 from tests.io._archives import write_archive
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -256,15 +256,15 @@ def test_save_refuses_functions_unfitted_and_subclasses(tmp_path):
 
 def test_save_refuses_excessive_nesting(tmp_path, monkeypatch):
     # (scikit-learn's own tags take exponential time on deep pipelines: keep them shallow)
-    monkeypatch.setattr(sklearn_objects, "MAX_OBJECTS_DEEP", 3)
+    monkeypatch.setattr(limits, "MAX_OBJECTS_DEEP", 3)
     X, s = numbers()
     model = make_pipeline(make_pipeline(make_pipeline(StandardScaler(), net())))
     model.fit(X, s > 0)
     with pytest.raises(ValueError, match="nested more than 3 deep"):
         skbpnet.save(model, tmp_path / "m.skbpnet")
     skbpnet.save(model[0], tmp_path / "m.skbpnet")  # one level less
-    monkeypatch.setattr(sklearn_objects, "MAX_DEPTH", 12)  # the JSON nesting, checked too
-    with pytest.raises(ValueError, match="nested more than 10 deep"):
+    monkeypatch.setattr(limits, "MAX_DEPTH", 12)  # the JSON nesting, checked too
+    with pytest.raises(ValueError, match="nested more than 12 deep"):
         skbpnet.save(model[0], tmp_path / "m.skbpnet")
 
 
@@ -399,7 +399,7 @@ def test_load_refuses_excessive_nesting(forge, tmp_path):
         return change
 
     with pytest.raises(ModelFileError, match="nested more than"):
-        skbpnet.load(forge(deep(codec.MAX_DEPTH)))
+        skbpnet.load(forge(deep(limits.MAX_DEPTH)))
 
     meta, members = read(tmp_path / "m.skbpnet")  # too deep for JSON itself
     meta["object"]["state"]["deep"] = "DEEP"
