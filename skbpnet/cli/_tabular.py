@@ -158,6 +158,11 @@ def _split_columns(df, args):
     return X, y, numeric, text, task, int((~keep).sum())
 
 
+def _label(value):
+    """A target value as the user wrote it: ``2``, not ``np.int64(2)``."""
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
 def _check_rows(numbers, y, task, args):
     """Refuse, before any training, a table that cannot train and hold out a network."""
     columns = dict(numbers.items(), **({args.target: y} if task == "regression" else {}))
@@ -174,11 +179,11 @@ def _check_rows(numbers, y, task, args):
     counts = y.value_counts()
     if len(counts) < 2:
         fail(f"{args.data}: the target {args.target!r} has the same value "
-             f"({counts.index[0]!r}) in all {len(y)} row(s): there is nothing to learn")
+             f"({_label(counts.index[0])}) in all {len(y)} row(s): there is nothing to learn")
     single = counts.index[counts < 2] if task == "classification" else []
     if len(single):
         fail(f"{args.data}: {len(single)} class(es) of {args.target!r} have a single row "
-             f"({', '.join(map(repr, single[:5]))}{', ...' if len(single) > 5 else ''}): "
+             f"({', '.join(map(_label, single[:5]))}{', ...' if len(single) > 5 else ''}): "
              f"each class needs 2 rows or more, to train on and to hold out; add rows, or "
              f"leave those out")
     n_test = int(np.ceil(args.test_size * len(y)))  # as train_test_split counts them

@@ -231,7 +231,7 @@ def test_ctrl_c_saves_the_last_complete_epoch(command, tmp_path):
     status, err = _interrupt(tmp_path, command + ["--epochs", "100000", "--threads", "1",
                                                   "--format", "safe", "--output", "m.skbpnet"],
                              lambda line: line.startswith("epoch   3/"))
-    assert status == 130
+    assert status == 130, err
     _one_line(err, "training interrupted (Ctrl-C) in epoch ", " of 100000; the model of epoch ",
               f"the last complete one, was saved to {tmp_path / 'm.skbpnet'} (safe)")
     epoch = int(err.split("the model of epoch ")[1].split(",")[0])
@@ -246,7 +246,7 @@ def test_ctrl_c_in_the_first_epoch_saves_nothing(tmp_path):
     status, err = _interrupt(tmp_path, ["digits", "--hidden", "4096", "4096", "--threads", "1",
                                         "--epochs", "5"],
                              lambda line: line.startswith("digits: "), pause=0.2)
-    assert status == 130
+    assert status == 130, err
     assert err == ("skbpnet: training interrupted (Ctrl-C) in epoch 1 of 5, before any epoch "
                    "finished; no model was saved\n")
     assert list(tmp_path.iterdir()) == []
