@@ -13,8 +13,9 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from . import nn
 from .nn._namespace import asarray_on, device_of, get_namespace, to_numpy
-from ._base import _BaseBPNet, stochastic_only
-from ._solvers.validation import accuracy_of_scores, r2_of_scores
+from ._base import _BaseBPNet
+from ._guard import stochastic_only
+from ._solvers.validation import AccuracyOfScores, r2_of_scores
 
 _COMMON_PARAMETERS = """\
     hidden_layer_sizes : int or tuple of int, default=(100,)
@@ -363,7 +364,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         return "logistic" if self._multilabel or n_outputs == 1 else "softmax"
 
     def _validation_scorer(self):
-        return functools.partial(accuracy_of_scores, multilabel=self._multilabel)
+        return AccuracyOfScores(multilabel=self._multilabel)
 
     def _stratified(self):
         return None if self._multilabel else self.classes_
