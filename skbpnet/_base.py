@@ -363,7 +363,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         return sw
 
     # -- prediction ---------------------------------------------------------------------
-    def _decision(self, X, method="predict"):
+    def _decision(self, X, method="predict", reduce=None):
         check_is_fitted(self, "_net")
         xp, device = input_namespace(X)
         check_same_namespace(self, xp, device, method)
@@ -371,7 +371,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
                           dtype=(namespace_dtype(xp, np.float64), namespace_dtype(xp, np.float32)))
         if sparse.issparse(X) and X.format == "csc":
             X = X.tocsr()
-        return predict_scores(self._net, cast(X, self._net.dtype), self.blas_threads)
+        return predict_scores(self._net, cast(X, self._net.dtype), self.blas_threads, reduce)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -121,7 +121,7 @@ def block_rows(net):
     return rows_per_block(max(m.n_out for m in net.layers if isinstance(m, nn.Linear)))
 
 
-def predict_scores(net, X, blas_threads=None):
+def predict_scores(net, X, blas_threads=None, reduce=None):
     """Raw output scores in chunks, via the network's stateless inference path.
 
     Parameters
@@ -132,6 +132,10 @@ def predict_scores(net, X, blas_threads=None):
         As the estimators' parameter. With 'adaptive' and enough rows, the
         first blocks are timed with 1 thread and with the current count, and
         the rest runs with the faster.
+    reduce : callable, default=None
+        Applied to the scores of each block (``argmax`` for a predicted class):
+        the result stacks the reduced blocks, and the scores of all rows are
+        never in memory at once.
 
     Blocks have up to ``PREDICT_CHUNK`` rows, fewer through wide layers
     (:func:`skbpnet._memory.rows_per_block`): the memory beyond the result
@@ -140,6 +144,7 @@ def predict_scores(net, X, blas_threads=None):
     Returns
     -------
     ndarray of shape (n_samples, n_outputs)
+        Or, with ``reduce``, what it makes of the blocks, stacked.
 
     Examples
     --------
@@ -151,11 +156,12 @@ def predict_scores(net, X, blas_threads=None):
     (5, 1)
     """
     n, chunk = X.shape[0], block_rows(net)
+    infer = net.infer if reduce is None else (lambda rows: reduce(net.infer(rows)))
     if n <= chunk:
-        return net.infer(X)
+        return infer(X)
     if not isinstance(net.param_vector, np.ndarray):  # a device: chunks, no thread tuning
         xp = get_namespace(X)
-        return xp.concat([net.infer(X[start : min(start + chunk, n), ...])
+        return xp.concat([infer(X[start : min(start + chunk, n), ...])
                           for start in range(0, n, chunk)], axis=0)
     from ._solvers.threads import PROBE_STEPS, ThreadTuner
 
@@ -169,10 +175,10 @@ def predict_scores(net, X, blas_threads=None):
     try:
         for i, (start, stop) in enumerate(zip(starts, starts[1:] + [n])):
             tuner.before_step(i)
-            block = net.infer(X[start:stop])
+            block = infer(X[start:stop])
             tuner.after_step(i)
             if out is None:
-                out = np.empty((n, block.shape[1]), block.dtype)
+                out = np.empty((n, *block.shape[1:]), block.dtype)
             out[start:stop] = block
     finally:
         tuner.end_epoch()

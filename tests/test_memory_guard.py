@@ -187,6 +187,10 @@ def test_20000_classes_fit_with_a_peak_proportional_to_a_batch():
     _, peak = _peak_bytes(lambda: est.partial_fit(X, y, classes=np.arange(n_classes)))
     assert est.n_outputs_ == n_classes and np.isfinite(est.loss_)
     assert peak < 6 * batch * n_classes * 8  # 192 MB; a few arrays of a batch's scores
+    # predict too: a class per block of rows (main kept every row's 20,000 scores)
+    labels, peak = _peak_bytes(lambda: est.predict(X))
+    assert peak < 6 * batch * n_classes * 8
+    np.testing.assert_array_equal(labels[:50], est._net.infer(X[:50]).argmax(axis=1))
 
 
 def test_the_early_stopping_hold_out_is_scored_in_blocks():
