@@ -167,7 +167,7 @@ def check_fit_size(name, arch, n_outputs, itemsize, n_samples, params, continuin
     ...                1000, params)
     Traceback (most recent call last):
     ...
-    skbpnet._memory.FitTooLargeError: BPNetClassifier cannot fit a layer of 100000000 units ...
+    skbpnet._memory.FitTooLargeError: BPNetClassifier cannot fit a hidden layer of 100000000 units ...
     """
     sizes = [arch.n_features, *arch.hidden, n_outputs]
     batch = params["batch_size"]
@@ -176,31 +176,40 @@ def check_fit_size(name, arch, n_outputs, itemsize, n_samples, params, continuin
     need = fit_memory(sizes, itemsize, batch, params["solver"],
                       early_stopping=params["early_stopping"], continuing=continuing,
                       input_dropout=arch.input_dropout > 0)
-    fix = _fix(arch, n_outputs, itemsize, params["solver"])
-    widest = max(sizes)
-    if widest > MAX_UNITS:
-        what = {arch.n_features: "input features", n_outputs: "outputs (classes or targets)"}
+    too_wide = _too_wide(arch, n_outputs)
+    if too_wide:
         raise FitTooLargeError(
-            f"{name} cannot fit a layer of {widest} units ({what.get(widest, 'hidden units')}; "
-            f"hidden_layer_sizes={arch.hidden}): a model file holds at most {MAX_UNITS} (2**24) "
-            f"units per layer, and the fit would need about {_gib(need)} of memory. {fix}")
+            f"{name} cannot fit {too_wide[0]}: a model file holds at most {MAX_UNITS} (2**24) "
+            f"units per layer (and the fit would need about {_gib(need)} of memory). "
+            f"{too_wide[1]}")
     available = available_memory()
     if available is not None and need > available:
+        fixes = ["smaller hidden_layer_sizes"]
+        fixes += (["solver='adam' or 'sgd' (lbfgs takes every row at once)"]
+                  if params["solver"] == "lbfgs" else ["a smaller batch_size"])
+        fixes += ["dtype='float32'"] if itemsize > 4 else []
         raise FitTooLargeError(
             f"{name} would need about {_gib(need)} of memory to fit (the parameters, their "
             f"gradients and optimizer state, and the activations of a batch of {batch} rows "
-            f"through layers of {sizes} units), but about {_gib(available)} is available. {fix}")
+            f"through layers of {sizes} units), but about {_gib(available)} is available. "
+            f"Use {', '.join(fixes[:-1])} or {fixes[-1]}.")
 
 
-def _fix(arch, n_outputs, itemsize, solver):
-    """What to change, for the messages of :func:`check_fit_size`."""
-    fix = "Use smaller hidden_layer_sizes"
-    fix += ", a smaller batch_size" if solver != "lbfgs" else ", solver='adam' (lbfgs takes every row at once)"
-    if itemsize > 4:
-        fix += ", dtype='float32'"
-    if n_outputs > max(arch.hidden, default=0) and n_outputs > arch.n_features:
-        fix += ", fewer classes or targets"
-    return fix + "."
+def _too_wide(arch, n_outputs):
+    """(what, what to do) for the first layer wider than MAX_UNITS, or None."""
+    if arch.n_features > MAX_UNITS:
+        return (f"{arch.n_features} input features",
+                f"Reduce the features to at most {MAX_UNITS} (for example with "
+                f"sklearn.feature_extraction.FeatureHasher(n_features=2**24) or a feature "
+                f"selector).")
+    if max(arch.hidden, default=0) > MAX_UNITS:
+        return (f"a hidden layer of {max(arch.hidden)} units "
+                f"(hidden_layer_sizes={arch.hidden})",
+                f"Use hidden layers of at most {MAX_UNITS} units.")
+    if n_outputs > MAX_UNITS:
+        return (f"{n_outputs} outputs (classes or targets)",
+                f"Group the classes into at most {MAX_UNITS}.")
+    return None
 
 
 def _gib(n_bytes):

@@ -17,8 +17,9 @@ import pytest
 from scipy import sparse
 
 from skbpnet import BPNetClassifier, BPNetRegressor, _memory
-from skbpnet._memory import (SCORE_ELEMENTS, FitTooLargeError, available_memory, fit_memory,
-                             rows_per_block)
+from skbpnet._memory import (SCORE_ELEMENTS, FitTooLargeError, available_memory,
+                             check_fit_size, fit_memory, rows_per_block)
+from skbpnet._network import Architecture
 from tests._estimator_helpers import assert_unchanged, make_data, small, snapshot
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -53,9 +54,9 @@ def test_a_hidden_layer_of_10_to_the_8_units_is_refused_fast_without_allocating(
     seconds = time.perf_counter() - tic
     message = str(info.value)
     assert seconds < 1.0
-    assert "100000000 units" in message and "2**24" in message
+    assert "a hidden layer of 100000000 units" in message and "2**24" in message
     assert _gib_needed(message) > 10  # 10**8 units of float64, several copies
-    assert "hidden_layer_sizes" in message
+    assert "Use hidden layers of at most 16777216 units." in message
     assert isinstance(info.value, ValueError) and isinstance(info.value, MemoryError)
     assert not hasattr(est, "coefs_") and not hasattr(est, "n_features_in_")
 
@@ -74,8 +75,17 @@ def test_the_refusal_allocates_nothing_big():
 
 def test_more_input_features_than_a_model_file_holds_are_refused():
     X = sparse.csr_matrix(([1.0, 2.0, 3.0], ([0, 1, 2], [0, 5, 2**24])), shape=(3, 2**24 + 1))
-    with pytest.raises(FitTooLargeError, match=r"16777217 units \(input features"):
+    with pytest.raises(FitTooLargeError, match="16777217 input features.*FeatureHasher"):
         small(BPNetRegressor, hidden_layer_sizes=(2,)).fit(X, [0.0, 1.0, 2.0])
+
+
+def test_more_outputs_than_a_model_file_holds_are_refused(monkeypatch):
+    monkeypatch.setattr(_memory, "available_memory", lambda: None)  # the file limit alone
+    params = {"solver": "sgd", "batch_size": 10, "early_stopping": False}
+    arch = Architecture(2, (3,), "relu", 0.0, 0.0)
+    check_fit_size("BPNetClassifier", arch, 2**24, 8, 10, params)  # the limit itself fits
+    with pytest.raises(FitTooLargeError, match="16777217 outputs.*at most 16777216"):
+        check_fit_size("BPNetClassifier", arch, 2**24 + 1, 8, 10, params)
 
 
 @BOTH
@@ -89,15 +99,15 @@ def test_a_fit_larger_than_the_memory_available_is_refused(cls, monkeypatch):
     assert _gib_needed(message) > 9
     assert "about 1 GiB is available" in message
     assert "batch of 300 rows" in message
-    for fix in ("hidden_layer_sizes", "batch_size", "dtype='float32'"):
-        assert fix in message
+    assert message.endswith("Use smaller hidden_layer_sizes, a smaller batch_size or "
+                            "dtype='float32'.")
 
 
 def test_lbfgs_counts_every_row_and_says_so(monkeypatch):
     monkeypatch.setattr(_memory, "available_memory", lambda: 2**30)
     X, y = make_data(BPNetRegressor, n=300)
     est = small(BPNetRegressor, hidden_layer_sizes=(2**19,), solver="lbfgs")
-    with pytest.raises(FitTooLargeError, match="batch of 300 rows.*solver='adam'"):
+    with pytest.raises(FitTooLargeError, match="batch of 300 rows.*solver='adam' or 'sgd'"):
         est.fit(X, y)
 
 
