@@ -433,6 +433,9 @@ def test_a_fit_from_its_own_callback_is_refused_and_the_lock_is_released(cls):
     seen = []
 
     def refit(info):
+        if seen:  # once: were the inner fit not refused, it would recurse
+            return
+        seen.append("refit")
         with pytest.raises(ConcurrentFitError):
             est.fit(X, y)
         seen.append(copy.deepcopy(est).get_params()["max_iter"])
@@ -443,7 +446,7 @@ def test_a_fit_from_its_own_callback_is_refused_and_the_lock_is_released(cls):
     est.set_params(callbacks=[refit])
     with pytest.raises(RuntimeError, match="stop here"):
         est.fit(X, y)
-    assert seen == [5, 5]
+    assert seen == ["refit", 5, 5]
     assert not hasattr(est, "coefs_")
     est.set_params(callbacks=None).fit(X, y)  # the failed call released the estimator
     assert est.n_iter_ == 5
