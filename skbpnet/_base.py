@@ -14,9 +14,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import _version, nn
 from ._device import (DeviceMixin, cast, check_same_namespace, host_targets, input_namespace,
                       model_namespace, namespace_dtype, numpy_dtype)
+from ._factories import continue_optimizer, continue_schedule, make_optimizer, make_schedule
 from ._guard import fitting
 from ._memory import check_fit_size
-from ._factories import continue_optimizer, continue_schedule, make_optimizer, make_schedule
 from ._network import Architecture, predict_scores
 from ._params import validate_params
 from ._solvers import TrainingHistory, fit_lbfgs, fit_stochastic, report

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import nn
-from ._memory import PREDICT_CHUNK, rows_per_block
+from ._memory import PREDICT_CHUNK, rows_per_block  # noqa: F401 (PREDICT_CHUNK: read here by tests)
 from .nn._namespace import get_namespace
 
 __all__ = ["Architecture", "block_rows", "predict_scores"]

@@ -1,8 +1,10 @@
 """What BPNetClassifier and BPNetRegressor do with bad input, and after failures.
 
 Every error names its cause; a fit that fails leaves a fitted estimator as it
-was; a second fit of an estimator being fitted is refused. Divergence and rollback are in ``tests/solvers/test_divergence.py``; the
-early-stopping split in ``tests/solvers/test_validation.py``.
+was; a second fit of an estimator being fitted is refused. Divergence and
+rollback are in ``tests/solvers/test_divergence.py``; the early-stopping split
+in ``tests/solvers/test_validation.py``; fits too large to run in
+``tests/test_memory_guard.py``.
 """
 
 import copy
