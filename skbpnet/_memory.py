@@ -16,9 +16,9 @@ import os
 __all__ = ["MAX_UNITS", "FitTooLargeError", "available_memory", "check_fit_size",
            "fit_memory", "rows_per_block"]
 
-# The widest layer a model file holds. The same value as skbpnet.io's limit
-# (``MAX_UNITS`` in io/schema.py), which is the reader's to own: a fit refuses
-# what ``load`` would refuse, and this module does not import the reader.
+# The widest layer a model file holds: the same value as ``MAX_UNITS`` in io/limits.py
+# (tests/test_memory_guard.py checks), which is the reader's to own. A fit refuses what
+# ``load`` would refuse, and this module does not import the reader.
 MAX_UNITS = 2**24
 SCORE_ELEMENTS = 2**22  # values of the widest layer per block of rows scored at once
 PREDICT_CHUNK = 8192  # the most rows per block, however narrow the network

@@ -240,3 +240,11 @@ def test_blocks_change_no_prediction_or_hold_out_score():
     np.testing.assert_allclose(again.validation_loss_curve_, est.validation_loss_curve_,
                                rtol=1e-12)
     np.testing.assert_allclose(again.loss_curve_, est.loss_curve_, rtol=1e-12)
+
+
+def test_the_fit_limit_on_layer_width_is_the_model_files():
+    # _memory keeps its own copy so that the estimators do not import the reader.
+    from skbpnet import _memory
+    from skbpnet.io import limits
+
+    assert _memory.MAX_UNITS == limits.MAX_UNITS
