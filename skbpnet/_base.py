@@ -1,10 +1,8 @@
 """The base of BPNetClassifier and BPNetRegressor: building, fitting, rolling back."""
 
 import copy
-import functools
 import inspect
 import math
-import types
 import warnings
 
 import numpy as np
@@ -17,6 +15,8 @@ from . import _version, nn
 from ._device import (DeviceMixin, cast, check_same_namespace, host_targets, input_namespace,
                       model_namespace, namespace_dtype, numpy_dtype)
 from ._factories import continue_optimizer, continue_schedule, make_optimizer, make_schedule
+from ._guard import fitting
+from ._memory import check_fit_size
 from ._network import Architecture, predict_scores
 from ._params import validate_params
 from ._solvers import TrainingHistory, fit_lbfgs, fit_stochastic, report
@@ -222,6 +222,10 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
+        with fitting(self, "partial_fit" if incremental else "fit"):  # refuses a concurrent fit
+            return self._fit_locked(X, y, sample_weight, incremental, classes)
+
+    def _fit_locked(self, X, y, sample_weight, incremental, classes):
         hidden = validate_params(self)
         fitted = "_net" in self.__dict__
         continuing = fitted and (incremental or self.warm_start)
@@ -263,6 +267,8 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
 
     def _fit_validated(self, X, y, sw, hidden, n_outputs, continuing, incremental):
         arch = Architecture.from_params(self, hidden)
+        check_fit_size(type(self).__name__, arch, n_outputs, numpy_dtype(X.dtype).itemsize,
+                       X.shape[0], self.get_params(deep=False), continuing)
         state = (self._continued_state(arch, incremental) if continuing
                  else self._new_state(arch, n_outputs, numpy_dtype(X.dtype)))
         net, opt, schedule, rng, history, seed = state
@@ -357,7 +363,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         return sw
 
     # -- prediction ---------------------------------------------------------------------
-    def _decision(self, X, method="predict"):
+    def _decision(self, X, method="predict", reduce=None):
         check_is_fitted(self, "_net")
         xp, device = input_namespace(X)
         check_same_namespace(self, xp, device, method)
@@ -365,7 +371,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
                           dtype=(namespace_dtype(xp, np.float64), namespace_dtype(xp, np.float32)))
         if sparse.issparse(X) and X.format == "csc":
             X = X.tocsr()
-        return predict_scores(self._net, cast(X, self._net.dtype), self.blas_threads)
+        return predict_scores(self._net, cast(X, self._net.dtype), self.blas_threads, reduce)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -441,43 +447,3 @@ class InconsistentSkbpnetVersionWarning(UserWarning):
     >>> issubclass(InconsistentSkbpnetVersionWarning, UserWarning)
     True
     """
-
-
-class _PartialFitRefused(AttributeError, ValueError):
-    """partial_fit with early_stopping=True: scikit-learn's ValueError, and an AttributeError.
-
-    A ValueError as MLPClassifier raises; an AttributeError too, so that
-    ``hasattr(est, "partial_fit")`` is False while early stopping is on and
-    tools that probe for partial_fit (scikit-learn's estimator checks) skip it.
-    """
-
-
-class stochastic_only:
-    """Decorator of partial_fit: the method exists only where ``_is_stochastic(est)``.
-
-    Like ``sklearn.utils.metaestimators.available_if``, but the error raised
-    on access is ``_is_stochastic``'s own: an AttributeError for lbfgs, and for
-    early stopping one that is also scikit-learn's ValueError.
-    """
-
-    def __init__(self, fn):
-        self.fn = fn
-        functools.update_wrapper(self, fn)
-
-    def __get__(self, obj, owner=None):
-        if obj is None:
-            return self.fn
-        _is_stochastic(obj)
-        return types.MethodType(self.fn, obj)
-
-
-def _is_stochastic(est):
-    if est.solver not in ("sgd", "adam"):
-        raise AttributeError(
-            f"partial_fit is only available for stochastic optimizers; {est.solver!r} is not."
-        )
-    if est.early_stopping:  # scikit-learn's rule, after a fit with early stopping too
-        raise _PartialFitRefused(
-            "partial_fit does not support early_stopping=True: one epoch over a chunk has "
-            "no hold-out to stop on. Call set_params(early_stopping=False) first.")
-    return True

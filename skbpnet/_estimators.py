@@ -10,11 +10,13 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import column_or_1d
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted
 
 from . import nn
 from .nn._namespace import asarray_on, device_of, get_namespace, to_numpy
-from ._base import _BaseBPNet, stochastic_only
-from ._solvers.validation import accuracy_of_scores, r2_of_scores
+from ._base import _BaseBPNet
+from ._guard import stochastic_only
+from ._solvers.validation import AccuracyOfScores, r2_of_scores
 
 _COMMON_PARAMETERS = """\
     hidden_layer_sizes : int or tuple of int, default=(100,)
@@ -364,7 +366,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         return "logistic" if self._multilabel or n_outputs == 1 else "softmax"
 
     def _validation_scorer(self):
-        return functools.partial(accuracy_of_scores, multilabel=self._multilabel)
+        return AccuracyOfScores(multilabel=self._multilabel)
 
     def _stratified(self):
         return None if self._multilabel else self.classes_
@@ -430,6 +432,12 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         ndarray of shape (n_samples,) or (n_samples, n_labels)
             Predicted labels (a 0/1 indicator matrix for multilabel targets).
         """
+        check_is_fitted(self, "_net")
+        if not self._multilabel and len(self.classes_) > 2:
+            # each block of rows to its classes: never every class's score of every row
+            index = self._decision(X, reduce=_argmax)
+            return (self.classes_[index] if isinstance(index, np.ndarray)
+                    else _take_classes(index, self.classes_))
         scores = self._decision(X)
         if not isinstance(scores, np.ndarray):
             return _labels_xp(scores, self.classes_, self._multilabel)
@@ -718,8 +726,19 @@ def _labels_xp(scores, classes, multilabel):
         index = xp.astype(scores[:, 0] > 0, xp.int64)
     else:
         index = xp.argmax(scores, axis=1)
+    return _take_classes(index, classes)
+
+
+def _argmax(scores):
+    """The index of the highest score of each row, in the scores' namespace."""
+    return get_namespace(scores).argmax(scores, axis=1)
+
+
+def _take_classes(index, classes):
+    """``classes[index]`` for class indices on a device; numeric labels stay there."""
     if classes.dtype.kind in "biuf":
-        return xp.take(asarray_on(classes, xp, device_of(scores)), index, axis=0)
+        xp = get_namespace(index)
+        return xp.take(asarray_on(classes, xp, device_of(index)), index, axis=0)
     return classes[to_numpy(index)]  # strings cannot live on a device
 
 

@@ -12,11 +12,11 @@ from typing import NamedTuple
 import numpy as np
 
 from . import nn
+from ._memory import PREDICT_CHUNK, rows_per_block  # noqa: F401 (PREDICT_CHUNK: read here by tests)
 from .nn._namespace import get_namespace
 
-__all__ = ["Architecture", "predict_scores"]
+__all__ = ["Architecture", "block_rows", "predict_scores"]
 
-PREDICT_CHUNK = 8192  # rows per block at prediction time
 PROBE_ROWS = 512  # rows per block while adaptive threads time the thread counts
 _RELU_LIKE = ("relu", "leaky_relu", "gelu")
 _ACTIVATION_NAMES = {cls: name for name, cls in nn.ACTIVATIONS.items()}
@@ -107,7 +107,21 @@ class Architecture(NamedTuple):
         return nn.Sequential(*layers)
 
 
-def predict_scores(net, X, blas_threads=None):
+def block_rows(net):
+    """Rows to score at once through ``net``: fewer the wider its widest layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet._network import Architecture, block_rows
+    >>> block_rows(Architecture(2, (3,), "relu", 0.0, 0.0).build(
+    ...     100_000, np.float32, np.random.default_rng(0)))
+    41
+    """
+    return rows_per_block(max(m.n_out for m in net.layers if isinstance(m, nn.Linear)))
+
+
+def predict_scores(net, X, blas_threads=None, reduce=None):
     """Raw output scores in chunks, via the network's stateless inference path.
 
     Parameters
@@ -118,10 +132,19 @@ def predict_scores(net, X, blas_threads=None):
         As the estimators' parameter. With 'adaptive' and enough rows, the
         first blocks are timed with 1 thread and with the current count, and
         the rest runs with the faster.
+    reduce : callable, default=None
+        Applied to the scores of each block (``argmax`` for a predicted class):
+        the result stacks the reduced blocks, and the scores of all rows are
+        never in memory at once.
+
+    Blocks have up to ``PREDICT_CHUNK`` rows, fewer through wide layers
+    (:func:`skbpnet._memory.rows_per_block`): the memory beyond the result
+    stays that of a few million values, even with 10^5 outputs.
 
     Returns
     -------
     ndarray of shape (n_samples, n_outputs)
+        Or, with ``reduce``, what it makes of the blocks, stacked.
 
     Examples
     --------
@@ -132,28 +155,30 @@ def predict_scores(net, X, blas_threads=None):
     >>> predict_scores(net, np.ones((5, 2))).shape
     (5, 1)
     """
-    n = X.shape[0]
-    if n <= PREDICT_CHUNK:
-        return net.infer(X)
+    n, chunk = X.shape[0], block_rows(net)
+    infer = net.infer if reduce is None else (lambda rows: reduce(net.infer(rows)))
+    if n <= chunk:
+        return infer(X)
     if not isinstance(net.param_vector, np.ndarray):  # a device: chunks, no thread tuning
         xp = get_namespace(X)
-        return xp.concat([net.infer(X[start : min(start + PREDICT_CHUNK, n), ...])
-                          for start in range(0, n, PREDICT_CHUNK)], axis=0)
+        return xp.concat([infer(X[start : min(start + chunk, n), ...])
+                          for start in range(0, n, chunk)], axis=0)
     from ._solvers.threads import PROBE_STEPS, ThreadTuner
 
     tuner = ThreadTuner(blas_threads, probe=blas_threads is not None)
-    n_probe = len(tuner.candidates(n // PROBE_ROWS)) * PROBE_STEPS
-    starts = list(range(0, n_probe * PROBE_ROWS, PROBE_ROWS))
-    starts += range(n_probe * PROBE_ROWS, n, PREDICT_CHUNK)
+    probe = min(PROBE_ROWS, chunk)
+    n_probe = len(tuner.candidates(n // probe)) * PROBE_STEPS
+    starts = list(range(0, n_probe * probe, probe))
+    starts += range(n_probe * probe, n, chunk)
     out = None
-    tuner.start_epoch(n // PROBE_ROWS)
+    tuner.start_epoch(n // probe)
     try:
         for i, (start, stop) in enumerate(zip(starts, starts[1:] + [n])):
             tuner.before_step(i)
-            block = net.infer(X[start:stop])
+            block = infer(X[start:stop])
             tuner.after_step(i)
             if out is None:
-                out = np.empty((n, block.shape[1]), block.dtype)
+                out = np.empty((n, *block.shape[1:]), block.dtype)
             out[start:stop] = block
     finally:
         tuner.end_epoch()

@@ -1,17 +1,24 @@
 """What BPNetClassifier and BPNetRegressor do with bad input, and after failures.
 
 Every error names its cause; a fit that fails leaves a fitted estimator as it
-was. Divergence and rollback are in ``tests/solvers/test_divergence.py``; the
-early-stopping split in ``tests/solvers/test_validation.py``.
+was; a second fit of an estimator being fitted is refused. Divergence and
+rollback are in ``tests/solvers/test_divergence.py``; the early-stopping split
+in ``tests/solvers/test_validation.py``; fits too large to run in
+``tests/test_memory_guard.py``.
 """
 
+import copy
+import pickle
 import re
+import threading
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skbpnet import BPNetClassifier, BPNetRegressor
+from skbpnet._guard import ConcurrentFitError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -364,3 +371,83 @@ def test_failed_first_fit_leaves_estimator_unfitted():
     assert not hasattr(clf, "n_features_in_") and not hasattr(clf, "classes_")
     with pytest.raises(NotFittedError):
         clf.predict(X)
+
+
+# -- one fit at a time ------------------------------------------------------------------
+def _fit_in_a_thread(method, *args, **kwargs):
+    """Run ``method(*args, **kwargs)`` in another thread, wait for it; its exception or None."""
+    outcome = []
+
+    def run():
+        try:
+            method(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return outcome[0]
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_second_concurrent_fit_is_refused_and_the_first_is_intact(method):
+    # From inside the first fit (a callback after its first epoch), a second
+    # call on the same estimator runs in another thread: it is refused, and
+    # touches nothing. Main let it commit (classes of one, weights of the other).
+    X, y = make_data(BPNetClassifier)
+    y_other = y + 5  # other classes: a mixed model would show them
+    twin = small(BPNetClassifier, solver="sgd").fit(X, y)
+    refused, started = [], []
+
+    def second_fit(info):
+        if info["epoch"] == 1 and not started:  # once: were it not refused, it would recurse
+            started.append(True)
+            args = (X, y_other) if method == "fit" else (X, y_other, None, [5, 6])
+            state = dict(est.__dict__)
+            refused.append(_fit_in_a_thread(getattr(est, method), *args))
+            assert est.__dict__.keys() == state.keys()  # the refused call touched nothing
+            assert all(est.__dict__[k] is v for k, v in state.items())
+
+    est = small(BPNetClassifier, solver="sgd", callbacks=[second_fit])
+    est.fit(X, y)
+    assert len(refused) == 1 and isinstance(refused[0], ConcurrentFitError)
+    message = str(refused[0])
+    assert f"BPNetClassifier.{method} was called while another fit" in message
+    assert "clone" in message
+    np.testing.assert_array_equal(est.classes_, [0, 1])
+    for a, b in zip(est.coefs_ + est.intercepts_, twin.coefs_ + twin.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert est.n_iter_ == twin.n_iter_ and est.t_ == twin.t_
+    # The first call over, the estimator fits again (and so does a clone meanwhile)
+    est.set_params(callbacks=None).fit(X, y_other)
+    np.testing.assert_array_equal(est.classes_, [5, 6])
+
+
+@BOTH
+def test_a_fit_from_its_own_callback_is_refused_and_the_lock_is_released(cls):
+    X, y = make_data(cls)
+    est = small(cls)
+    seen = []
+
+    def refit(info):
+        if seen:  # once: were the inner fit not refused, it would recurse
+            return
+        seen.append("refit")
+        with pytest.raises(ConcurrentFitError):
+            est.fit(X, y)
+        seen.append(copy.deepcopy(est).get_params()["max_iter"])
+        other = clone(est).set_params(callbacks=None).fit(X, y)  # a clone is free to fit
+        seen.append(other.n_iter_)
+        raise RuntimeError("stop here")
+
+    est.set_params(callbacks=[refit])
+    with pytest.raises(RuntimeError, match="stop here"):
+        est.fit(X, y)
+    assert seen == ["refit", 5, 5]
+    assert not hasattr(est, "coefs_")
+    est.set_params(callbacks=None).fit(X, y)  # the failed call released the estimator
+    assert est.n_iter_ == 5
+    assert pickle.loads(pickle.dumps(est)).n_iter_ == 5  # no lock on the estimator

@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .._network import predict_scores
+from .._network import block_rows, predict_scores
 from ..nn import AdaptiveLR, Dropout, apply_max_norm
 from ..nn._namespace import asarray_on, device_of, get_namespace, to_numpy
 from ..nn.hashing import dropout_salt, row_hashes
@@ -89,17 +89,44 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
 
 
 def _start_loss(net, loss, X, y, sw, alpha, n=2048):
-    """The penalised loss of the network before this call, on up to ``n`` rows."""
-    rows = slice(0, min(n, X.shape[0]))
-    xp = get_namespace(y)
-    swb = None if sw is None else sw[rows]
-    sw_sum = rows.stop if swb is None else float(xp.sum(swb))
-    if not sw_sum > 0:
-        return math.nan
+    """The penalised loss of the network before this call, on up to ``n`` rows.
+
+    Scored in blocks of :func:`~skbpnet._network.block_rows` rows: with 10^5
+    classes, 2,048 rows at once would take gigabytes.
+    """
     with np.errstate(all="ignore"):
-        fresh = type(loss).from_config(loss.get_config())  # keeps the training loss's cache
-        value = fresh.forward(predict_scores(net, take(X, rows, xp)), take(y, rows, xp), swb)
-    return float(value) + l2_value(net, alpha, sw_sum)
+        value, sw_sum = _loss_in_blocks(net, loss, X, y, sw, min(n, X.shape[0]))
+    return value + l2_value(net, alpha, sw_sum) if sw_sum > 0 else math.nan
+
+
+def _loss_in_blocks(net, loss, X, y, sw, n, keep=None):
+    """(weighted mean loss, total weight) of the first ``n`` rows, a block of rows at a time.
+
+    The loss is computed where ``y`` is (X's scores move to the host for a
+    NumPy ``y``). ``keep(scores)``, when given, is called on each block's
+    scores on the host, and what it returns is collected: the result is then
+    (loss, weight, list).
+    """
+    fresh = type(loss).from_config(loss.get_config())  # keeps the training loss's cache
+    xp, x_xp = get_namespace(y), get_namespace(X)
+    parts, kept, step = [], [], block_rows(net)
+    for start in range(0, n, step):
+        rows = slice(start, min(start + step, n))
+        swb = None if sw is None else take(sw, rows, xp)
+        w = rows.stop - rows.start if swb is None else float(xp.sum(swb))
+        scores = predict_scores(net, take(X, rows, x_xp))
+        if xp is np:
+            scores = to_numpy(scores)
+        if w > 0:
+            parts.append((fresh.forward(scores, take(y, rows, xp), swb), w))
+        if keep is not None:
+            kept.append(keep(to_numpy(scores)))
+    weight = sum(w for _, w in parts)
+    if len(parts) == 1:  # one block: the loss as it is, no rounding of mean * w / w
+        value = parts[0][0]
+    else:
+        value = sum(v * w for v, w in parts) / weight if weight > 0 else math.nan
+    return (value, weight) if keep is None else (value, weight, kept)
 
 
 def _rows(a, index, xp, device):
@@ -339,11 +366,14 @@ class Trainer:
             improved = not last > history.best_loss - self.tol
             history.best_loss = min(history.best_loss, last)
             return improved
-        # Scored on the host: the hold-out's scores are small, and y stays there.
-        scores = to_numpy(predict_scores(self.net, validation.X))
-        val_loss = type(self.loss).from_config(self.loss.get_config()).forward(
-            scores, validation.y, validation.sample_weight)
-        val_score = validation.score(scores, validation.y, validation.sample_weight)
+        # Block by block (each narrowed by the score's ``compact``, where it has
+        # one: a class per row rather than a score per class); scored on the host.
+        compact = getattr(validation.score, "compact", None)
+        val_loss, _, kept = _loss_in_blocks(
+            self.net, self.loss, validation.X, validation.y, validation.sample_weight,
+            validation.X.shape[0], keep=compact or (lambda scores: scores))
+        val_score = validation.score(np.concatenate(kept), validation.y,
+                                     validation.sample_weight)
         history.validation_scores.append(val_score)
         history.validation_loss_curve.append(val_loss)
         info["validation_score"], info["validation_loss"] = val_score, val_loss

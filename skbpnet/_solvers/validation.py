@@ -1,11 +1,12 @@
 """The early-stopping hold-out: which rows, and how a network is scored on them."""
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.metrics import accuracy_score, r2_score
 
-__all__ = ["hash_split", "accuracy_of_scores", "r2_of_scores"]
+__all__ = ["hash_split", "AccuracyOfScores", "accuracy_of_scores", "r2_of_scores"]
 
 
 def hash_split(hashes, sample_weight, validation_fraction, strata=None):
@@ -119,7 +120,8 @@ def accuracy_of_scores(scores, y, sample_weight=None, multilabel=False):
 
     Parameters
     ----------
-    scores : ndarray of shape (n_samples, n_outputs)
+    scores : ndarray of shape (n_samples, n_outputs) or (n_samples,)
+        Raw scores, or (1-D) the predicted class indices.
     y : ndarray
         Class indices (multiclass), 0/1 in a column (binary) or an indicator
         matrix (multilabel).
@@ -137,10 +139,43 @@ def accuracy_of_scores(scores, y, sample_weight=None, multilabel=False):
     >>> accuracy_of_scores(np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 0]))
     0.5
     """
+    if scores.ndim == 1:  # class indices already (AccuracyOfScores.compact)
+        return float(accuracy_score(y, scores, sample_weight=sample_weight))
     if scores.shape[1] > 1 and not multilabel:
         return float(accuracy_score(y, scores.argmax(axis=1), sample_weight=sample_weight))
     return float(accuracy_score(y.astype(int), (scores > 0).astype(int),
                                 sample_weight=sample_weight))
+
+
+class AccuracyOfScores(NamedTuple):
+    """:func:`accuracy_of_scores` as a hold-out score that can be computed block by block.
+
+    ``compact(scores)`` keeps what accuracy needs of a block of raw scores
+    (the predicted class of each row, or the signs): the hold-out's scores of
+    10^5 classes are never all in memory at once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet._solvers.validation import AccuracyOfScores
+    >>> score = AccuracyOfScores()
+    >>> scores = np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0]])
+    >>> score.compact(scores)
+    array([0, 1])
+    >>> score(score.compact(scores), np.array([0, 0])) == score(scores, np.array([0, 0]))
+    True
+    """
+
+    multilabel: bool = False
+
+    def __call__(self, scores, y, sample_weight=None):
+        return accuracy_of_scores(scores, y, sample_weight, multilabel=self.multilabel)
+
+    def compact(self, scores):
+        """The predicted class indices (multiclass), or ``scores > 0`` (binary, multilabel)."""
+        if scores.shape[1] > 1 and not self.multilabel:
+            return scores.argmax(axis=1)
+        return scores > 0
 
 
 def r2_of_scores(scores, y, sample_weight=None, exp=False):
