@@ -6,7 +6,6 @@ Commands: ``mnist`` and ``digits`` (:mod:`skbpnet.cli._mnist`), ``train``
 """
 
 import argparse
-import os
 import sys
 
 from .._version import __version__
@@ -49,8 +48,9 @@ def build_parser():
     ('train', 'data.csv', 'y', 'auto')
     """
     from . import _mnist, _predict, _tabular
+    from ._errors import Parser
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="skbpnet",
         description="Train backpropagation networks with skbpnet, end to end.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -76,7 +76,16 @@ def main(argv=None, out=None):
     Returns
     -------
     int
-        The exit status.
+        The exit status: 0, or 1 when the reader of stdout went away.
+
+    Raises
+    ------
+    SystemExit
+        On an error, after one line ``skbpnet: ...`` on stderr that says what
+        to do: status 2 for bad options or input, 130 for Ctrl-C, 1 for a bug
+        (``SKBPNET_DEBUG=1`` shows its traceback). Every exception of the
+        command goes through this one boundary
+        (:func:`skbpnet.cli._errors.guarded`).
 
     Examples
     --------
@@ -89,13 +98,10 @@ def main(argv=None, out=None):
     >>> status, out.getvalue().startswith("test accuracy: ")
     (0, True)
     """
-    args = build_parser().parse_args(argv)
-    try:
+    from ._errors import guarded
+
+    def work():  # parsing too: a bad option is refused through the same boundary
+        args = build_parser().parse_args(argv)
         args.func(args, sys.stdout if out is None else out)
-    except BrokenPipeError:  # ``skbpnet predict ... | head``: the reader left, stop quietly
-        if out is not None:
-            raise
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so that the exit flush does not fail again
-        return 1
-    return 0
+
+    return guarded(work, own_stdout=out is None)

@@ -1,4 +1,4 @@
-"""What the training commands share: network options, fitting, plotting, ``fail``.
+"""What the training commands share: network options, fitting, plotting (``fail`` is in _errors).
 
 Loading, saving and checking output files are in :mod:`skbpnet.cli._files`.
 """
@@ -10,6 +10,9 @@ import time
 import warnings
 
 from ..presets import estimator_params
+from ._argtypes import (non_negative_float, positive_float, positive_int, rate, seed,
+                        thread_count)
+from ._errors import TrainingError, fail, option_names
 
 __all__ = ["HelpFormatter", "add_network_options", "make_estimator", "fit_quietly",
            "draw_curves", "fail"]
@@ -47,30 +50,6 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def fail(message, status=2):
-    """Print ``skbpnet: message`` on stderr and exit with ``status``.
-
-    Parameters
-    ----------
-    message : str
-        What went wrong and what to do about it.
-    status : int, default=2
-        The exit status.
-
-    Raises
-    ------
-    SystemExit
-        Always.
-
-    Examples
-    --------
-    >>> from skbpnet.cli._common import fail
-    >>> fail("no such file")  # doctest: +SKIP
-    """
-    sys.stderr.write(f"skbpnet: {message}\n")
-    raise SystemExit(status)
-
-
 def add_network_options(p, defaults, stem):
     """Add the network, optimizer, output and device options shared by the training commands.
 
@@ -95,27 +74,27 @@ def add_network_options(p, defaults, stem):
     [128]
     """
     add = p.add_argument
-    add("--hidden", type=int, nargs="+", default=defaults["hidden"], metavar="UNITS",
+    add("--hidden", type=positive_int, nargs="+", default=defaults["hidden"], metavar="UNITS",
         help="units of each hidden layer")
-    add("--epochs", type=int, default=defaults["epochs"], help="training epochs")
-    add("--batch-size", type=int, default=defaults["batch_size"], help="minibatch size")
+    add("--epochs", type=positive_int, default=defaults["epochs"], help="training epochs")
+    add("--batch-size", type=positive_int, default=defaults["batch_size"], help="minibatch size")
     add("--solver", choices=["sgd", "adam"], default=defaults["solver"],
         help="optimizer: Nesterov SGD or Adam")
-    add("--lr", type=float, default=defaults["lr"], help="initial learning rate")
-    add("--momentum", type=float, default=defaults["momentum"], help="SGD momentum")
+    add("--lr", type=positive_float, default=defaults["lr"], help="initial learning rate")
+    add("--momentum", type=rate, default=defaults["momentum"], help="SGD momentum")
     add("--schedule", choices=["constant", "invscaling", "adaptive", "cosine", "cosine_restart"],
         default=defaults["schedule"], help="learning-rate schedule")
-    add("--alpha", type=float, default=defaults["alpha"], help="L2 penalty")
-    add("--dropout", type=float, default=defaults["dropout"],
+    add("--alpha", type=non_negative_float, default=defaults["alpha"], help="L2 penalty")
+    add("--dropout", type=rate, default=defaults["dropout"],
         help="dropout rate on the hidden layers")
-    add("--input-dropout", type=float, default=defaults.get("input_dropout", 0.0),
+    add("--input-dropout", type=rate, default=defaults.get("input_dropout", 0.0),
         help="dropout rate on the inputs")
-    add("--max-norm", type=float, default=defaults.get("max_norm"), metavar="C",
+    add("--max-norm", type=positive_float, default=defaults.get("max_norm"), metavar="C",
         help="max-norm constraint: rescale each unit's incoming weights to norm C "
              "whenever an update takes them beyond it (3 or 4 are usual; default: none)")
     add("--activation", default="relu", choices=ACTIVATIONS, help="hidden activation")
-    add("--seed", type=int, default=0, help="random seed")
-    add("--threads", type=int, default=None,
+    add("--seed", type=seed, default=0, help="random seed")
+    add("--threads", type=thread_count, default=None,
         help="BLAS threads (default: what the BLAS chooses)")
     from ._files import add_output_options
 
@@ -163,7 +142,12 @@ def make_estimator(args, kind="classifier"):
 
 
 def fit_quietly(model, X, y, threads):
-    """Fit ``model`` under a BLAS thread limit, silencing UserWarnings; return the seconds.
+    """Fit ``model`` under a BLAS thread limit; return the seconds.
+
+    UserWarnings are silenced but for a :class:`~skbpnet.DivergenceWarning`,
+    printed as a line ``skbpnet: warning: ...`` on stderr, in the command's
+    option names; a ``ValueError`` of the fit becomes a
+    :class:`~skbpnet.cli._errors.TrainingError` for the error boundary.
 
     Parameters
     ----------
@@ -190,16 +174,29 @@ def fit_quietly(model, X, y, threads):
     """
     from threadpoolctl import threadpool_limits
 
+    from .. import DivergenceWarning
+
     limits = threadpool_limits(threads) if threads else None
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("ignore", category=UserWarning)
+            warnings.simplefilter("always", category=DivergenceWarning)
             tic = time.perf_counter()
-            model.fit(X, y)
-            return time.perf_counter() - tic
+            try:
+                model.fit(X, y)
+            except ValueError as exc:  # the estimators' refusals, for the error boundary
+                raise TrainingError(str(exc)) from exc
+            seconds = time.perf_counter() - tic
     finally:
         if limits is not None:
             limits.unregister()
+    for w in caught:  # training stopped early, or became unstable: say so, in option names
+        if issubclass(w.category, DivergenceWarning):
+            text = " ".join(option_names(str(w.message)).split())
+            sys.stderr.write(f"skbpnet: warning: {text}\n")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return seconds
 
 
 def blas_threads():

@@ -1,13 +1,13 @@
 """``skbpnet mnist`` and ``skbpnet digits``: train a digit classifier end to end."""
 
 import os
-import sys
 
 import numpy as np
 
 from ..nn._namespace import to_numpy
 from ..presets import DIGITS_DEFAULTS, MNIST_DEFAULTS
-from ._common import (HelpFormatter, add_network_options, blas_threads, draw_curves,
+from ._argtypes import positive_int
+from ._common import (HelpFormatter, add_network_options, blas_threads, draw_curves, fail,
                       fit_quietly, make_estimator)
 from ._device import array_dispatch, resolve
 from ._files import check_output_options, save_model
@@ -30,7 +30,7 @@ def _add_parser(sub, name, defaults, help_text):
         p.add_argument("--data-home", default=None,
                        help="scikit-learn data folder holding the OpenML cache "
                             "(default: $SCIKIT_LEARN_DATA or ~/scikit_learn_data)")
-        p.add_argument("--n-train", type=int, default=None,
+        p.add_argument("--n-train", type=positive_int, default=None,
                        help="train on the first N training images only (default: all)")
     p.set_defaults(func=run)
     return p
@@ -70,13 +70,10 @@ def _load_data(args):
     try:
         X_train, X_test, y_train, y_test = load_mnist(data_home=args.data_home)
     except DatasetUnavailableError as exc:
-        sys.stderr.write(
-            f"skbpnet: MNIST is not available: {exc}\n"
-            f"Connect to the internet once (the data is cached afterwards), or point "
-            f"--data-home or SCIKIT_LEARN_DATA at a folder holding scikit-learn's OpenML "
-            f"cache of mnist_784. To try skbpnet without any download, run: skbpnet digits\n"
-        )
-        raise SystemExit(2) from None
+        fail(f"MNIST is not available: {str(exc).rstrip('.')}. Connect to the internet "
+             f"once (the data is cached afterwards), or point --data-home or "
+             f"SCIKIT_LEARN_DATA at a folder holding scikit-learn's OpenML cache of "
+             f"mnist_784. To try skbpnet without any download, run: skbpnet digits")
     if args.n_train:
         X_train, y_train = X_train[: args.n_train], y_train[: args.n_train]
     return X_train, X_test, y_train, y_test
@@ -149,7 +146,8 @@ def run(args, out):
     if not args.quiet:
         _describe(out, args, X_train, X_test, len(classes), target)
     with array_dispatch(target):
-        wall = fit_quietly(clf, X_fit, y_fit, args.threads)
+        with progress.interruptible():  # Ctrl-C: the model of the last complete epoch
+            wall = fit_quietly(clf, X_fit, y_fit, args.threads)
         clf.set_params(callbacks=None)
         acc = float(np.mean(to_numpy(clf.predict(X_eval)) == y_test))
     out.write(f"test accuracy: {acc:.4f}  ({clf.n_iter_} epochs, {progress.train_seconds:.1f} s "
@@ -162,4 +160,5 @@ def run(args, out):
     if args.plot:
         draw_curves(clf, progress.curve, "test accuracy", args.plot)
         out.write(f"curves drawn to {os.path.abspath(args.plot)}\n")
+    progress.stop_if_interrupted(args.output, args.format)
     return clf, acc

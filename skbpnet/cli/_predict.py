@@ -9,7 +9,7 @@ import numpy as np
 
 from ._common import HelpFormatter, fail
 from ._files import check_output, load_model
-from ._table import as_text, is_table_file, read_table
+from ._table import as_text, check_lines, is_table_file, read_table
 
 __all__ = ["add_parser", "run"]
 
@@ -119,8 +119,8 @@ def _read_array(model, path):
             X = _load_csv_array(path)
     except (OSError, ValueError) as exc:
         fail(f"cannot read {path}: {exc}")
-    X = X.reshape(X.shape[0], -1)  # samples must be preprocessed as for training
     n = getattr(model, "n_features_in_", None)
+    X = _check_samples(X, n, path)
     if n in PIXEL_MODELS and X.size and np.nanmax(X) > 1.5 and np.nanmin(X) >= 0:
         name, scale = PIXEL_MODELS[n]
         sys.stderr.write(
@@ -130,8 +130,30 @@ def _read_array(model, path):
     return X
 
 
+def _check_samples(X, n, path):
+    """``X`` as rows of samples, refused unless numbers, finite, and ``n`` per row."""
+    if X.ndim == 0:
+        fail(f"{path} holds a single number, not samples: give an array with one sample "
+             f"per row")
+    if X.dtype.kind not in "biuf":
+        fail(f"{path} holds {X.dtype} values; the model needs numbers")
+    if X.shape[0] == 0 or X.size == 0:
+        fail(f"{path} holds no samples (its array has shape {X.shape})")
+    X = X.reshape(X.shape[0], -1)  # samples must be preprocessed as for training
+    if n is not None and X.shape[1] != n:
+        fail(f"{path} has {X.shape[1]} value(s) per sample, but the model expects {n}"
+             + (f": for one sample, give an array of shape (1, {n})" if X.size == n else
+                "; give the features the model was trained on, one sample per row"))
+    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if bad.size:
+        fail(f"{path} holds NaN or infinite values in {bad.size} sample(s), the first in row "
+             f"{bad[0]}; the model needs finite numbers (impute or drop those samples)")
+    return X
+
+
 def _load_csv_array(path):
     """Numbers of a header-less CSV file: every row is a sample; any other row is refused."""
+    check_lines(path)
     try:
         return np.loadtxt(path, delimiter=",", ndmin=2, comments=None)
     except ValueError as exc:

@@ -1,6 +1,10 @@
 """Per-epoch progress of the training commands, and durations people can read."""
 
+import contextlib
 import math
+import os
+import signal
+import threading
 
 import numpy as np
 
@@ -114,6 +118,7 @@ class Progress:
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
         self.train_seconds, self.curve, self.times = 0.0, [], []
         self.reached = None
+        self.epoch, self.interrupted = 0, False  # epochs reported; whether Ctrl-C came
 
     def __deepcopy__(self, memo):
         # A reporter, not state: scikit-learn's clone (TransformedTargetRegressor
@@ -128,6 +133,7 @@ class Progress:
         self.times.append(self.train_seconds)
         if self.target is not None and self.reached is None and score >= self.target:
             self.reached = (info["epoch"], self.train_seconds)
+        self.epoch = info["epoch"]
         if self.quiet:
             return False
         shown = f"{score:.4f}" if math.isfinite(score) else str(score)
@@ -142,3 +148,78 @@ class Progress:
             self.stream.write(text + "\n")
         self.stream.flush()
         return False
+
+    @contextlib.contextmanager
+    def interruptible(self):
+        """Note a Ctrl-C during the block (the fit); refuse to go on if no epoch finished.
+
+        The estimators stop at a Ctrl-C and keep the last complete epoch, so
+        the fit returns; :meth:`stop_if_interrupted` ends the command after
+        that model is saved. A Ctrl-C before any epoch finished leaves
+        nothing to keep: it ends the command here, with status 130.
+
+        Raises
+        ------
+        SystemExit
+            With status 130 and one line on stderr, when training stopped
+            before its first epoch finished.
+
+        Examples
+        --------
+        >>> import io
+        >>> from skbpnet.cli._progress import Progress
+        >>> progress = Progress(3, io.StringIO(), lambda net: 0.5)
+        >>> with progress.interruptible():
+        ...     pass
+        >>> progress.interrupted
+        False
+        """
+        from ._errors import STATUS_INTERRUPTED, fail
+
+        def note(signum, frame):
+            self.interrupted = True
+            raise KeyboardInterrupt
+
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, note) if main else None
+        try:
+            yield
+            if self.interrupted and self.epoch == 0:  # the estimator kept its initial state
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            self.interrupted = True
+            fail(f"{self._stopped()}; no model was saved", STATUS_INTERRUPTED)
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
+
+    def _stopped(self):
+        return (f"training interrupted (Ctrl-C) in epoch {min(self.epoch + 1, self.total)} "
+                f"of {self.total}" + ("" if self.epoch else ", before any epoch finished"))
+
+    def stop_if_interrupted(self, path, fmt):
+        """End the command with status 130 if Ctrl-C stopped training; say what was saved.
+
+        Parameters
+        ----------
+        path : str
+            Where the model of the last complete epoch was saved.
+        fmt : str
+            Its format.
+
+        Raises
+        ------
+        SystemExit
+            With status 130 and one line on stderr, after a Ctrl-C.
+
+        Examples
+        --------
+        >>> import io
+        >>> from skbpnet.cli._progress import Progress
+        >>> Progress(3, io.StringIO(), lambda net: 0.5).stop_if_interrupted("m.joblib", "joblib")
+        """
+        from ._errors import STATUS_INTERRUPTED, fail
+
+        if self.interrupted:
+            fail(f"{self._stopped()}; the model of epoch {self.epoch}, the last complete one, "
+                 f"was saved to {os.path.abspath(path)} ({fmt})", STATUS_INTERRUPTED)

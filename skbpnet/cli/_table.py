@@ -6,9 +6,13 @@ import numpy as np
 
 from ._common import fail
 
-__all__ = ["read_table", "as_text", "is_table_file"]
+__all__ = ["read_table", "as_text", "is_table_file", "check_lines"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+# Bounds on what a text table may hold, checked before it is parsed: a single
+# 200 MB line ran pandas out of memory, and each column costs it about 1.6 KB.
+MAX_LINE_BYTES = 8 * 2**20
+MAX_COLUMNS = 100_000
 
 
 def is_table_file(path):
@@ -30,6 +34,59 @@ def is_table_file(path):
     (True, True, False)
     """
     return path.lower().endswith((".csv", ".tsv", ".txt") + PARQUET_SUFFIXES)
+
+
+def check_lines(path, sep=","):
+    """Refuse a text table with a line over ``MAX_LINE_BYTES``, or over ``MAX_COLUMNS`` fields.
+
+    The file is read in blocks of 1 MiB, never more at a time, so the check
+    itself cannot run out of memory.
+
+    Parameters
+    ----------
+    path : str
+        The CSV (or other delimited text) file.
+    sep : str, default=','
+        The field separator.
+
+    Raises
+    ------
+    SystemExit
+        With a message naming the file and the line.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skbpnet.cli._table import check_lines
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "t.csv")
+    ...     with open(path, "w") as fh:
+    ...         _ = fh.write("a,b\\n1,2\\n")
+    ...     check_lines(path)
+    """
+
+    def refuse(line):
+        fail(f"line {line} of {path} is longer than {MAX_LINE_BYTES:,} bytes: skbpnet reads "
+             f"tables with one row per line; check that the file is a {sep!r}-separated table")
+
+    with open(path, "rb") as fh:
+        first = fh.readline(MAX_LINE_BYTES + 2)
+        if len(first.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+            refuse(1)
+        fields = first.count(sep.encode()) + 1
+        if fields > MAX_COLUMNS:
+            fail(f"{path} has {fields} columns in its first line, more than the "
+                 f"{MAX_COLUMNS} skbpnet reads: keep the columns you need")
+        size = min(2**20, MAX_LINE_BYTES)  # a line within one block is never too long
+        line, run = 2, 0  # the line in progress, and its bytes so far
+        for block in iter(lambda: fh.read(size), b""):
+            ends = block.count(b"\n")
+            if ends and run + block.index(b"\n") > MAX_LINE_BYTES:
+                refuse(line)
+            line, run = line + ends, (run + len(block) if not ends
+                                      else len(block) - block.rindex(b"\n") - 1)
+            if run > MAX_LINE_BYTES:
+                refuse(line)
 
 
 def _pandas():
@@ -86,6 +143,7 @@ def read_table(path, text_columns=()):
             df = pd.read_parquet(path)
         else:
             sep = "\t" if path.lower().endswith(".tsv") else ","
+            check_lines(path, sep)
             df = pd.read_csv(path, sep=sep, dtype={c: str for c in text_columns} or None)
     except (OSError, ValueError) as exc:
         fail(f"cannot read {path}: {exc}")

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..nn._namespace import to_numpy
 from ..presets import TABULAR_DEFAULTS
+from ._argtypes import fraction
 from ._common import (HelpFormatter, add_network_options, draw_curves, fail, fit_quietly,
                       make_estimator)
 from ._device import fit_pipeline, resolve
@@ -59,7 +60,7 @@ def add_parser(sub):
     p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
                    help="auto: classification for a text, boolean or integer target, "
                         "regression for a float target")
-    p.add_argument("--test-size", type=float, default=0.2,
+    p.add_argument("--test-size", type=fraction, default=0.2,
                    help="fraction of the rows held out for the final score (stratified "
                         "for classification)")
     add_network_options(p, TABULAR_DEFAULTS, None)
@@ -153,14 +154,48 @@ def _split_columns(df, args):
             y = y.astype(float)
         except ValueError:
             fail(f"--task regression needs a numeric target; {args.target!r} is not")
+    _check_rows(X[numeric], y, task, args)
     return X, y, numeric, text, task, int((~keep).sum())
+
+
+def _label(value):
+    """A target value as the user wrote it: ``2``, not ``np.int64(2)``."""
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def _check_rows(numbers, y, task, args):
+    """Refuse, before any training, a table that cannot train and hold out a network."""
+    columns = dict(numbers.items(), **({args.target: y} if task == "regression" else {}))
+    for name, col in columns.items():
+        rows = np.flatnonzero(np.isinf(col.to_numpy(dtype=float, na_value=np.nan)))
+        if rows.size:
+            first = col.index[rows[0]]
+            where = (f"data row {first + 1}" if isinstance(first, (int, np.integer))
+                     else f"row {first!r}")
+            empty = ("rows without a target value are left out" if name == args.target
+                     else "missing values are imputed")
+            fail(f"{args.data}: column {name!r} holds infinite values in {rows.size} row(s), "
+                 f"the first in {where}; replace them, or leave them empty ({empty})")
+    counts = y.value_counts()
+    if len(counts) < 2:
+        fail(f"{args.data}: the target {args.target!r} has the same value "
+             f"({_label(counts.index[0])}) in all {len(y)} row(s): there is nothing to learn")
+    single = counts.index[counts < 2] if task == "classification" else []
+    if len(single):
+        fail(f"{args.data}: {len(single)} class(es) of {args.target!r} have a single row "
+             f"({', '.join(map(_label, single[:5]))}{', ...' if len(single) > 5 else ''}): "
+             f"each class needs 2 rows or more, to train on and to hold out; add rows, or "
+             f"leave those out")
+    n_test = int(np.ceil(args.test_size * len(y)))  # as train_test_split counts them
+    if len(y) - n_test < 2 or n_test < (1 if task == "classification" else 2):
+        fail(f"{args.data} has {len(y)} row(s) with a {args.target!r} value: too few to "
+             f"train on and hold out --test-size {args.test_size} of them; give more rows, "
+             f"or change --test-size")
 
 
 def _holdout(X, y, task, args):
     from sklearn.model_selection import train_test_split
 
-    if not 0 < args.test_size < 1:
-        fail(f"--test-size must be between 0 and 1; got {args.test_size}")
     stratify = y if task == "classification" else None
     try:
         return train_test_split(X, y, test_size=args.test_size, random_state=args.seed,
@@ -257,10 +292,11 @@ def run(args, out):
     net.set_params(callbacks=[progress])
     if not args.quiet:
         _describe(out, args, X_train, X_test, numeric, text, task, dropped, y_train)
-    if target is None:
-        wall = fit_quietly(pipe, X_train, y_train, args.threads)
-    else:  # the network on the device, then back to the host for scoring and saving
-        wall = fit_pipeline(target, pipe, X_train, y_train, args.threads)
+    with progress.interruptible():  # Ctrl-C: the model of the last complete epoch
+        if target is None:
+            wall = fit_quietly(pipe, X_train, y_train, args.threads)
+        else:  # the network on the device, then back to the host for scoring and saving
+            wall = fit_pipeline(target, pipe, X_train, y_train, args.threads)
     fitted = pipe[-1] if task == "classification" else pipe[-1].regressor_
     for est in {id(net): net, id(fitted): fitted}.values():
         est.set_params(callbacks=None)
@@ -274,4 +310,5 @@ def run(args, out):
     if args.plot:
         draw_curves(fitted, progress.curve, f"held-out {name}", args.plot)
         out.write(f"curves drawn to {os.path.abspath(args.plot)}\n")
+    progress.stop_if_interrupted(args.output, args.format)
     return pipe, score
