@@ -86,8 +86,8 @@ def _check_fitted(ct, n, names, indices):
         problem = _same(columns, name, n, names, indices, "transformers_", _drops(trans))
         if problem:
             return problem
-        if _drops(trans):
-            continue
+        if _drops(trans) or not indices[name]:
+            continue  # scikit-learn leaves the transformer of an empty selection unfitted
         try:
             width = trans.n_features_in_
         except AttributeError:

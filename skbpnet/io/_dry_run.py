@@ -168,8 +168,8 @@ def _values(obj):
     if name == "ColumnTransformer":
         special = {}
         for trans_name, trans, _ in obj.transformers_:
-            if not isinstance(trans, str):
-                columns = obj._transformer_to_input_indices[trans_name]
+            columns = obj._transformer_to_input_indices[trans_name]
+            if not isinstance(trans, str) and len(columns):  # an empty selection: unfitted
                 special.update((columns[j], v) for j, v in _values(trans)[1].items())
         return obj.n_features_in_, special
     return obj.n_features_in_, {}

@@ -177,6 +177,20 @@ def test_unseen_categories_and_string_labels(tmp_path):
     assert [c.tolist() for c in ohe.categories_] == [["blue", "green", "red"], ["L", "M", "S"]]
 
 
+def test_a_transformer_of_an_empty_selection_round_trips(tmp_path):
+    # scikit-learn leaves it unfitted (`skbpnet train` on a table without text columns).
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [3.0, 4.0, 5.0, 7.0]})
+    ct = ColumnTransformer([("num", StandardScaler(), ["a", "b"]),
+                            ("text", make_pipeline(OneHotEncoder()), [])])
+    model = make_pipeline(ct, BPNetClassifier(max_iter=3, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, [0, 1, 0, 1])
+    skbpnet.save(model, tmp_path / "m.skbpnet")
+    loaded = skbpnet.load(tmp_path / "m.skbpnet")
+    assert_same(outputs(model, X), outputs(loaded, X))
+
+
 def test_continued_fit(tmp_path):
     """A loaded pipeline fits again, and continues training (warm_start) exactly."""
     for name in ("train_classification", "train_regression"):
