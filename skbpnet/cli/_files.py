@@ -14,6 +14,8 @@ replacing any other file.
 import os
 import pickletools
 import stat
+import sys
+import warnings
 import zipfile
 
 from ._common import fail
@@ -245,7 +247,11 @@ def load_model(path, trust_pickle=False):
         from .. import ModelFileError, load
 
         try:
-            model = load(path)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                model = load(path)
+            for w in caught:  # a file of another version: one line each, not Python's four
+                sys.stderr.write(f"skbpnet: warning: {_one_line(w.message)}\n")
         except ModelFileError as exc:
             fail(_one_line(exc))
         except OSError as exc:
@@ -261,17 +267,25 @@ def load_model(path, trust_pickle=False):
     return model
 
 
-def save_model(model, path, fmt):
+def save_model(model, path, fmt, inputs=(), force=False):
     """Save atomically in skbpnet's safe format or joblib; refuse in one line if it fails.
+
+    The path is checked again just before writing (it was checked before the
+    training by :func:`check_output_options`), so that a file that appeared
+    there during the training is not replaced.
 
     Parameters
     ----------
     model : estimator
         A fitted model, without callbacks.
     path : str
-        The file to write (checked beforehand by :func:`check_output_options`).
+        The file to write.
     fmt : {'safe', 'joblib'}
         The format.
+    inputs : sequence of str, default=()
+        The files that the command read, which the model never replaces.
+    force : bool, default=False
+        Whether ``--force`` was given.
 
     Examples
     --------
@@ -280,6 +294,7 @@ def save_model(model, path, fmt):
     """
     from .._atomic import write_atomic
 
+    check_output(path, "--output", "model", inputs, force)
     try:
         if fmt == "safe":
             from .. import save

@@ -155,7 +155,7 @@ def run(args, out):
     if progress.reached:
         out.write(f"98% test accuracy reached after epoch {progress.reached[0]}, "
                   f"{progress.reached[1]:.1f} s of training\n")
-    save_model(clf, args.output, args.format)
+    save_model(clf, args.output, args.format, force=args.force)
     out.write(f"model saved to {os.path.abspath(args.output)} ({args.format})\n")
     if args.plot:
         draw_curves(clf, progress.curve, "test accuracy", args.plot)

@@ -305,7 +305,7 @@ def run(args, out):
     name = "accuracy" if task == "classification" else "R2"
     out.write(f"held-out {name}: {score:.4f}  ({len(y_test)} rows; {fitted.n_iter_} epochs, "
               f"{wall:.1f} s)\n")
-    save_model(pipe, args.output, args.format)  # (named by check_output_options)
+    save_model(pipe, args.output, args.format, [args.data], args.force)
     out.write(f"model saved to {os.path.abspath(args.output)} ({args.format})\n")
     if args.plot:
         draw_curves(fitted, progress.curve, f"held-out {name}", args.plot)

@@ -353,3 +353,32 @@ def test_a_plot_replaces_an_image_but_not_another_file(tmp_path):
     res = run_cli("digits", *TINY_TRAIN, "--plot", "notes.png", cwd=tmp_path, check=False)
     assert_refused(res, "--plot notes.png exists and is a text file, not an image", "--force")
     assert snapshot(tmp_path) == before
+
+
+def test_a_file_that_appears_at_the_output_during_training_is_not_replaced(tmp_path, digits):
+    # The output is checked before the training and again just before the model is written.
+    from skbpnet.cli._files import save_model
+
+    model = skbpnet.load(digits)
+    notes = tmp_path / "notes.skbpnet"
+    notes.write_text("written by someone else while the network trained\n")
+    with pytest.raises(SystemExit) as exc:
+        save_model(model, str(notes), "safe")
+    assert exc.value.code == 2
+    assert notes.read_text() == "written by someone else while the network trained\n"
+    assert os.listdir(tmp_path) == ["notes.skbpnet"]
+
+
+def test_a_model_of_another_version_loads_with_a_one_line_warning(tmp_path, digits, monkeypatch):
+    from skbpnet import _version
+
+    model = skbpnet.load(digits)
+    monkeypatch.setattr(_version, "current", lambda: "0.0.1")
+    skbpnet.save(model, tmp_path / "old.skbpnet")
+    monkeypatch.undo()
+    np.save(tmp_path / "x.npy", np.zeros((3, 64)))
+    res = run_cli("predict", tmp_path / "old.skbpnet", tmp_path / "x.npy")
+    assert res.returncode == 0 and len(res.stdout.splitlines()) == 3
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skbpnet: warning: ")
+    assert "0.0.1" in lines[0] and "Traceback" not in res.stderr
