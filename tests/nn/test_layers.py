@@ -99,7 +99,7 @@ def test_linear_sparse_input_matches_dense(fmt):
         lambda: Dropout(-0.1),
         lambda: LeakyReLU(1.0),
         lambda: LeakyReLU(-0.5),
-        lambda: SGD(momentum=1.0),
+        lambda: SGD(momentum=1.5),  # 1.0 is allowed, as in MLPClassifier (issue 22)
         lambda: SGD(momentum=-0.1),
         lambda: SGD(learning_rate=-0.1),
         lambda: SGD(learning_rate=0.0),
