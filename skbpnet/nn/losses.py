@@ -19,10 +19,11 @@ import numpy as np
 
 from ._namespace import asarray_on, device_of, get_namespace
 from .activations import sigmoid
+from .registry import Registry
 
 __all__ = [
     "Loss", "MSELoss", "PoissonLoss", "SoftmaxCrossEntropyLoss", "SigmoidBinaryCrossEntropyLoss",
-    "softmax",
+    "softmax", "LOSSES",
 ]
 
 
@@ -254,8 +255,8 @@ class SoftmaxCrossEntropyLoss(Loss):
     ``l_i = logsumexp(s_i) - s_i[y_i]`` and ``dL/ds_i = (p_i - onehot(y_i)) w_i / sum(w)``.
 
     ``logsumexp`` is computed as ``m + log(sum(exp(s - m)))`` with ``m`` the
-    row maximum, so scores of +-1e4 give finite values (the seed article
-    exponentiated raw scores).
+    row maximum, so scores of +-1e4 give finite values (exponentiating the raw
+    scores would overflow to inf).
 
     ``y`` is either a 1-D array of class indices or a 2-D array of target
     probabilities (one-hot rows, or soft labels) of the scores' shape.
@@ -352,3 +353,10 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
         if np.isscalar(factor):
             return float(per_sample.mean())
         return float(per_sample @ factor.ravel())
+
+
+# The regressor's ``loss`` parameter, by name (the classifier's loss follows
+# from its targets): a new loss is one more ``LOSSES.register(name, cls)``.
+LOSSES = Registry("loss")
+LOSSES.register("squared_error", MSELoss)
+LOSSES.register("poisson", PoissonLoss)
