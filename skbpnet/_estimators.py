@@ -634,7 +634,7 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         return y2, y2.shape[1]
 
     def _make_loss(self):
-        return nn.PoissonLoss() if self.loss == "poisson" else nn.MSELoss()
+        return nn.LOSSES[self.loss]()
 
     def _out_activation(self, n_outputs):
         return "exp" if self.loss == "poisson" else "identity"
