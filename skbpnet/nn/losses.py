@@ -42,6 +42,13 @@ class Loss:
            [1.5]])
     """
 
+    link = "identity"
+    """What a regressor with this loss predicts from its scores: ``'identity'`` or ``'exp'``."""
+    init = None
+    """The initialisation a regressor with this loss starts from (None: its activation's)."""
+    nonnegative_targets = False
+    """Whether the loss is defined only for targets >= 0."""
+
     def forward(self, scores, y, sample_weight=None):
         raise NotImplementedError
 
@@ -142,8 +149,8 @@ class MSELoss(Loss):
 
     For one output this equals scikit-learn's ``squared_error`` loss; for
     several, scikit-learn divides its reported value (not its gradient) by the
-    number of outputs, while here value and gradient always agree (the seed
-    article returned a norm instead of its square).
+    number of outputs, while here value and gradient always agree (the value
+    is half the squared norm, whose gradient this is, not the norm).
 
     Examples
     --------
@@ -189,6 +196,10 @@ class PoissonLoss(Loss):
     >>> loss.backward()
     array([[1.]])
     """
+
+    link = "exp"
+    init = "glorot"  # exp(scores) amplifies the spread of the first scores
+    nonnegative_targets = True
 
     def _xp(self, xp, scores, y, device):
         y = self._targets_xp(xp, y, scores, device)
