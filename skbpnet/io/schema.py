@@ -19,7 +19,7 @@ from .. import _version, nn
 from .._estimators import BPNetClassifier, BPNetRegressor
 from .._network import Architecture
 from .._params import validate_params
-from .._solvers import SOLVERS, TrainingHistory
+from .._solvers import OPTIMIZERS, TrainingHistory
 from . import limits
 from .codec import Encoder, expect, native
 from .errors import ModelFileError, Unstorable
@@ -28,7 +28,7 @@ __all__ = ["FORMAT_VERSION", "dump", "build_parts", "decode_params", "assemble"]
 
 FORMAT_VERSION = 2
 ESTIMATORS = {"BPNetClassifier": BPNetClassifier, "BPNetRegressor": BPNetRegressor}
-OPTIMIZERS = SOLVERS.by_class_name()  # live views: what is registered now
+# OPTIMIZERS (the solvers' optimizer classes) and SCHEDULES: live views of the registries
 SCHEDULES = nn.SCHEDULES.by_class_name()
 # Left out on purpose: scikit-learn's pickling marker, which unpickling may leave behind.
 IGNORED = ("_sklearn_version",)
