@@ -10,6 +10,7 @@ Validation, the factories, the estimators, the end-of-fit report and the
 command read this table; a new solver is one :meth:`SOLVERS.register` call.
 """
 
+import operator
 from typing import Callable, NamedTuple
 
 from .. import nn
@@ -58,7 +59,7 @@ class Solver(NamedTuple):
         return self.optimizer(**{arg: params[name] for arg, name in self.settings.items()})
 
 
-SOLVERS = nn.Registry("solver", classes=lambda entry: entry.optimizer)
+SOLVERS = nn.Registry("solver", classes=operator.attrgetter("optimizer"))
 """Solver name -> :class:`Solver`."""
 
 OPTIMIZERS = SOLVERS.by_class_name()

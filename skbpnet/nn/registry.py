@@ -43,7 +43,7 @@ class Registry(dict):
     def __init__(self, kind, classes=None):
         super().__init__()
         self.kind = kind
-        self._class_of = classes or (lambda entry: entry)
+        self._class_of = classes
 
     def register(self, name, entry=None):
         """Add ``entry`` under ``name``; without ``entry``, a decorator that adds its argument.
@@ -126,7 +126,8 @@ class _ByClassName(Mapping):
         self._registry = registry
 
     def _table(self):
-        classes = (self._registry._class_of(e) for e in self._registry.values())
+        class_of = self._registry._class_of
+        classes = (e if class_of is None else class_of(e) for e in self._registry.values())
         return {cls.__name__: cls for cls in classes}
 
     def __getitem__(self, name):
