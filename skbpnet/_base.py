@@ -19,7 +19,7 @@ from ._guard import fitting
 from ._memory import check_fit_size
 from ._network import Architecture, predict_scores
 from ._params import validate_params
-from ._solvers import TrainingHistory, fit_lbfgs, fit_stochastic, report
+from ._solvers import SOLVERS, TrainingHistory, fit_stochastic, report
 
 
 class _BaseBPNet(DeviceMixin, BaseEstimator):
@@ -273,7 +273,8 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
                  else self._new_state(arch, n_outputs, numpy_dtype(X.dtype)))
         net, opt, schedule, rng, history, seed = state
         xp, device = input_namespace(X)
-        if model_namespace(net) != (xp, device) and self.solver != "lbfgs":
+        solver = SOLVERS[self.solver]
+        if model_namespace(net) != (xp, device) and solver.stochastic:
             # built on the host (or continued from elsewhere): train on X's device
             net.to_namespace(xp, device)
             opt.to_namespace(xp, device)
@@ -284,8 +285,9 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         if sw is not None:
             sw = _check_weight_range(sw.astype(dtype, copy=False))
         params = self.get_params(deep=False)
-        if self.solver == "lbfgs":
-            result = self._fit_lbfgs(net, opt, X, y, sw, history, params, (xp, device))
+        if not solver.stochastic:
+            result = self._fit_on_host(solver.fit, net, opt, X, y, sw, history, params,
+                                       (xp, device))
         else:
             result = fit_stochastic(net, self._make_loss(), opt, schedule, rng, X, y, sw,
                                     history, params=params, incremental=incremental,
@@ -305,15 +307,15 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         self._skbpnet_version = _version.current()
         self.n_iter_ = result.n_iter
 
-    def _fit_lbfgs(self, net, opt, X, y, sw, history, params, where):
-        """L-BFGS-B is SciPy's and NumPy only: on a device it runs on a host copy of
-        the data and the network, and the result moves back to the device."""
+    def _fit_on_host(self, fit, net, opt, X, y, sw, history, params, where):
+        """A solver that is not stochastic (L-BFGS-B is SciPy's) runs on NumPy: on a
+        device on a host copy of the data and the network, moved back after."""
         if where[0] is not np:
             X = nn._namespace.to_numpy(X)
         if model_namespace(net)[0] is not np:
             net.to_namespace(np)
             opt.to_namespace(np)
-        result = fit_lbfgs(net, self._make_loss(), X, y, sw, history, params=params)
+        result = fit(net, self._make_loss(), X, y, sw, history, params=params)
         if where[0] is not np:
             net.to_namespace(*where)
             opt.to_namespace(*where)

@@ -615,11 +615,11 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         # loss the network starts from Glorot's smaller weights, as
         # MLPRegressor's does (held-out deviance 1.165 against 1.203 with He,
         # benchmarks/compare_cv.py).
-        return "glorot" if self.loss == "poisson" else None
+        return nn.LOSSES[self.loss].init
 
     def _encode_y(self, y, continuing, incremental, classes):
         y = np.asarray(y, dtype=np.float64)
-        if self.loss == "poisson" and (y < 0).any():
+        if nn.LOSSES[self.loss].nonnegative_targets and (y < 0).any():
             raise ValueError(
                 f"Some value(s) of y are negative which is not allowed for Poisson regression "
                 f"(loss='poisson' models non-negative counts or rates; the smallest is "
@@ -634,13 +634,13 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         return y2, y2.shape[1]
 
     def _make_loss(self):
-        return nn.PoissonLoss() if self.loss == "poisson" else nn.MSELoss()
+        return nn.LOSSES[self.loss]()
 
     def _out_activation(self, n_outputs):
-        return "exp" if self.loss == "poisson" else "identity"
+        return nn.LOSSES[self.loss].link
 
     def _validation_scorer(self):
-        return functools.partial(r2_of_scores, exp=self.loss == "poisson")
+        return functools.partial(r2_of_scores, exp=nn.LOSSES[self.loss].link == "exp")
 
     @stochastic_only
     def partial_fit(self, X, y, sample_weight=None):
@@ -677,10 +677,10 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         """
         scores = self._decision(X)
         if not isinstance(scores, np.ndarray):
-            if self.loss == "poisson":
+            if nn.LOSSES[self.loss].link == "exp":
                 scores = get_namespace(scores).exp(scores)
             return _flat(scores) if scores.shape[1] == 1 else scores
-        if self.loss == "poisson":
+        if nn.LOSSES[self.loss].link == "exp":
             scores = np.exp(scores)
         return scores.ravel() if scores.shape[1] == 1 else scores
 

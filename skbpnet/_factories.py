@@ -8,6 +8,7 @@ its course restarts (SGDR).
 """
 
 from . import nn
+from ._solvers.registry import SOLVERS
 
 __all__ = ["make_optimizer", "make_schedule", "continue_optimizer", "continue_schedule"]
 
@@ -22,11 +23,7 @@ def make_optimizer(params):
     >>> make_optimizer(BPNetClassifier(solver="sgd").get_params())
     SGD(learning_rate=0.001, momentum=0.9, nesterov=True)
     """
-    if params["solver"] == "sgd":
-        return nn.SGD(params["learning_rate_init"], params["momentum"],
-                      params["nesterovs_momentum"])
-    return nn.Adam(params["learning_rate_init"], params["beta_1"], params["beta_2"],
-                   params["epsilon"])
+    return SOLVERS[params["solver"]].make_optimizer(params)
 
 
 def make_schedule(params):
@@ -39,12 +36,8 @@ def make_schedule(params):
     >>> make_schedule(BPNetRegressor(learning_rate="cosine", max_iter=5).get_params())
     CosineLR(learning_rate_init=0.001)
     """
-    name, lr = params["learning_rate"], params["learning_rate_init"]
-    if name == "invscaling":
-        return nn.InvScalingLR(lr, params["power_t"])
-    if name in ("cosine", "cosine_restart"):
-        return nn.SCHEDULES[name](lr, params["max_iter"])
-    return nn.SCHEDULES[name](lr)
+    cls = nn.SCHEDULES[params["learning_rate"]]
+    return cls(*(params[name] for name in cls.from_params))
 
 
 def continue_optimizer(opt, params):
@@ -86,7 +79,7 @@ def continue_schedule(schedule, params, new_call=False):
     True
     """
     fresh = make_schedule(params)
-    if new_call and not isinstance(fresh, nn.CosineLR):
+    if new_call and not fresh.planned:
         return fresh
     same = type(fresh) is type(schedule) and fresh.settings() == schedule.settings()
     if same and isinstance(schedule, nn.CosineLR) and schedule.epochs_done >= schedule.total_epochs:  # noqa: E501

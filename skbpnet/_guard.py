@@ -19,6 +19,8 @@ import functools
 import threading
 import types
 
+from ._solvers.registry import SOLVERS, is_stochastic
+
 __all__ = ["ConcurrentFitError", "fitting", "stochastic_only"]
 
 _GUARD = threading.Lock()
@@ -93,10 +95,10 @@ class _PartialFitRefused(AttributeError, ValueError):
 
 
 class stochastic_only:
-    """Decorator of partial_fit: the method exists only where ``_is_stochastic(est)``.
+    """Decorator of partial_fit: the method exists only where ``_check_partial_fit(est)`` passes.
 
     Like ``sklearn.utils.metaestimators.available_if``, but the error raised
-    on access is ``_is_stochastic``'s own: an AttributeError for lbfgs, and for
+    on access is ``_check_partial_fit``'s own: an AttributeError for lbfgs, and for
     early stopping one that is also scikit-learn's ValueError.
     """
 
@@ -107,12 +109,13 @@ class stochastic_only:
     def __get__(self, obj, owner=None):
         if obj is None:
             return self.fn
-        _is_stochastic(obj)
+        _check_partial_fit(obj)
         return types.MethodType(self.fn, obj)
 
 
-def _is_stochastic(est):
-    if est.solver not in ("sgd", "adam"):
+def _check_partial_fit(est):
+    solver = est.solver
+    if not (isinstance(solver, str) and solver in SOLVERS and is_stochastic(solver)):
         raise AttributeError(
             f"partial_fit is only available for stochastic optimizers; {est.solver!r} is not."
         )
@@ -120,4 +123,3 @@ def _is_stochastic(est):
         raise _PartialFitRefused(
             "partial_fit does not support early_stopping=True: one epoch over a chunk has "
             "no hold-out to stop on. Call set_params(early_stopping=False) first.")
-    return True

@@ -18,8 +18,6 @@ from .nn._namespace import get_namespace
 __all__ = ["Architecture", "block_rows", "predict_scores"]
 
 PROBE_ROWS = 512  # rows per block while adaptive threads time the thread counts
-_RELU_LIKE = ("relu", "leaky_relu", "gelu")
-_ACTIVATION_NAMES = {cls: name for name, cls in nn.ACTIVATIONS.items()}
 
 
 class Architecture(NamedTuple):
@@ -73,11 +71,11 @@ class Architecture(NamedTuple):
         input_dropout = drops[0].p if drops and net.layers[0] is drops[0] else 0.0
         hidden_drops = drops[1:] if input_dropout else drops
         return cls(linears[0].n_in, tuple(m.n_out for m in linears[:-1]),
-                   _ACTIVATION_NAMES[type(acts[0])] if acts else None,
+                   nn.activation_name(acts[0]) if acts else None,
                    hidden_drops[0].p if hidden_drops else 0.0, input_dropout).normalized()
 
     def build(self, n_outputs, dtype, rng, init=None):
-        """A new network: He initialisation for ReLU-like activations, Glorot otherwise.
+        """A new network, initialised as its activation asks (He for ReLU-like ones).
 
         Parameters
         ----------
@@ -86,14 +84,14 @@ class Architecture(NamedTuple):
         rng : numpy.random.Generator
             Draws the initial weights.
         init : {'he', 'glorot'}, default=None
-            Force one initialisation (None: by the activation, as above).
+            Force one initialisation (None: the activation class's ``init``).
 
         Returns
         -------
         skbpnet.nn.Sequential
         """
         if init is None:
-            init = "he" if self.activation in _RELU_LIKE else "glorot"
+            init = nn.ACTIVATIONS[self.activation].init if self.hidden else "glorot"
         sizes = [self.n_features, *self.hidden, n_outputs]
         layers = []
         if self.input_dropout > 0:

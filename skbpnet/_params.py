@@ -5,9 +5,8 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
-from .nn import ACTIVATIONS, SCHEDULES
-
-SOLVERS = ("sgd", "adam", "lbfgs")
+from ._solvers.registry import SOLVERS, is_stochastic
+from .nn import ACTIVATIONS, LOSSES, SCHEDULES
 
 
 def _real(lo=None, hi=None, lo_open=False, hi_open=False, allow_inf=False):
@@ -37,17 +36,18 @@ def _int(lo, allow_inf=False):
     return check, f"an integer >= {lo}" + (" or numpy.inf" if allow_inf else "")
 
 
-def _options(*options):
-    return (lambda v: isinstance(v, str) and v in options), f"one of {list(options)}"
+def _options(options):
+    # read when called: a registry may have grown since this module was imported
+    return (lambda v: isinstance(v, str) and v in options), lambda: f"one of {list(options)}"
 
 
 _BOOL = (lambda v: isinstance(v, (bool, np.bool_)), "True or False")
 
 _CONSTRAINTS = {
-    "activation": _options(*ACTIVATIONS),
-    "solver": _options(*SOLVERS),
+    "activation": _options(ACTIVATIONS),
+    "solver": _options(SOLVERS),
     "alpha": _real(0),
-    "learning_rate": _options(*SCHEDULES),
+    "learning_rate": _options(SCHEDULES),
     "learning_rate_init": _real(0, lo_open=True),
     "power_t": _real(0),
     "max_iter": _int(1),
@@ -65,7 +65,7 @@ _CONSTRAINTS = {
     "max_fun": _int(1),
     "dropout": _real(0, 1, hi_open=True),
     "input_dropout": _real(0, 1, hi_open=True),
-    "loss": _options("squared_error", "poisson"),
+    "loss": _options(LOSSES),
 }
 
 
@@ -79,6 +79,7 @@ def validate_params(est):
     params = est.get_params(deep=False)
     for key, (check, text) in _CONSTRAINTS.items():
         if key in params and not check(params[key]):
+            text = text() if callable(text) else text
             hint = ""
             if key == "loss" and not isinstance(params[key], str):
                 hint = (" As in MLPRegressor, loss is the first positional parameter: pass "
@@ -126,18 +127,27 @@ def validate_params(est):
     return [int(s) for s in sizes]
 
 
+def _stochastic_solvers():
+    """``solver='adam' or 'sgd'``: the advice of the messages below."""
+    names = [repr(n) for n in sorted(SOLVERS) if is_stochastic(n)]
+    return "solver=" + (f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0])
+
+
 def _check_lbfgs(name, params):
+    solver = params["solver"]
+    if is_stochastic(solver):
+        return
     callbacks = params.get("callbacks")
-    if params["solver"] == "lbfgs" and callbacks is not None and _as_list(callbacks):
+    if callbacks is not None and _as_list(callbacks):
         raise InvalidParameterError(
-            f"{name} cannot call callbacks with solver='lbfgs': L-BFGS has no epochs. Use "
-            f"solver='adam' or 'sgd', or callbacks=None."
+            f"{name} cannot call callbacks with solver={solver!r}: it fits all rows at once, "
+            f"without epochs. Use {_stochastic_solvers()}, or callbacks=None."
         )
     for key in ("dropout", "input_dropout"):
-        if params["solver"] == "lbfgs" and params.get(key, 0) > 0:
+        if params.get(key, 0) > 0:
             raise InvalidParameterError(
-                f"{name} cannot combine solver='lbfgs' with {key}={params[key]}: L-BFGS "
-                f"needs a deterministic objective. Use solver='adam' or 'sgd', or {key}=0."
+                f"{name} cannot combine solver={solver!r} with {key}={params[key]}: it "
+                f"needs a deterministic objective. Use {_stochastic_solvers()}, or {key}=0."
             )
 
 
@@ -161,11 +171,11 @@ def _check_max_norm(name, params):
             f"got {c!r}. Pass None for no constraint, or the largest norm allowed for each "
             f"unit's incoming weights (3 or 4 are usual)."
         )
-    if params["solver"] == "lbfgs":
+    if not is_stochastic(params["solver"]):
         raise InvalidParameterError(
-            f"{name} cannot combine solver='lbfgs' with max_norm={c!r}: the constraint is "
-            f"applied after each minibatch update, and L-BFGS makes none. Use solver='adam' "
-            f"or 'sgd', or max_norm=None."
+            f"{name} cannot combine solver={params['solver']!r} with max_norm={c!r}: the "
+            f"constraint is applied after each minibatch update, and this solver makes none. "
+            f"Use {_stochastic_solvers()}, or max_norm=None."
         )
 
 

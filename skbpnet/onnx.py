@@ -48,7 +48,6 @@ Examples
 True
 """
 
-import math
 
 import numpy as np
 
@@ -79,8 +78,6 @@ __all__ = ["register_converters"]
 CLASSIFIER_ALIAS = "SkbpnetBPNetClassifier"
 REGRESSOR_ALIAS = "SkbpnetBPNetRegressor"
 
-_GELU_C = math.sqrt(2.0 / math.pi)
-_GELU_A = 0.044715
 _PROTO = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
 _TENSOR_TYPE = {np.dtype(np.float32): FloatTensorType, np.dtype(np.float64): DoubleTensorType}
 
@@ -167,37 +164,29 @@ def _as_dtype(scope, container, variable, dtype):
     return _cast(scope, container, variable.full_name, _PROTO[dtype])
 
 
+class _Graph:
+    """What an activation's ``to_onnx(graph, x)`` builds with: nodes and constants."""
+
+    def __init__(self, scope, container, dtype):
+        self.scope, self.container, self.dtype = scope, container, dtype
+
+    def node(self, op_type, inputs, **attrs):
+        return _node(self.scope, self.container, op_type, inputs, **attrs)
+
+    def const(self, value):
+        return _const(self.scope, self.container, self.dtype.type(value), "c")
+
+
 def _activation(scope, container, name, x, dtype):
-    """Emit the hidden activation ``name`` applied to ``x``, as skbpnet.nn computes it."""
-    if name == "identity":
-        return x
-    simple = {"logistic": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
-    if name in simple:
-        return _node(scope, container, simple[name], [x])
-    if name == "leaky_relu":
-        # max(x, slope * x), with the slope in the model's dtype (LeakyRelu's
-        # alpha attribute is a float32)
-        slope = _const(scope, container, dtype.type(nn.LeakyReLU().negative_slope), "slope")
-        return _node(scope, container, "Max", [x, _node(scope, container, "Mul", [x, slope])])
-    if name == "gelu":
-        return _gelu(scope, container, x, dtype)
-    raise NotImplementedError(f"skbpnet.onnx cannot export the activation {name!r}.")
-
-
-def _gelu(scope, container, x, dtype):
-    """GELU, tanh approximation, in the order of operations of skbpnet.nn.GELU."""
-    def c(v):
-        return _const(scope, container, dtype.type(v), "gelu_c")
-
-    u = _node(scope, container, "Mul", [x, x])
-    u = _node(scope, container, "Mul", [u, c(_GELU_A)])
-    u = _node(scope, container, "Add", [u, c(1.0)])
-    u = _node(scope, container, "Mul", [u, x])
-    u = _node(scope, container, "Mul", [u, c(_GELU_C)])
-    t = _node(scope, container, "Tanh", [u])
-    out = _node(scope, container, "Add", [t, c(1.0)])
-    out = _node(scope, container, "Mul", [out, c(0.5)])
-    return _node(scope, container, "Mul", [out, x])
+    """Emit the hidden activation ``name`` applied to ``x``, as its class says ONNX computes it."""
+    act = nn.ACTIVATIONS[name]() if name in nn.ACTIVATIONS else None
+    if act is None or act.to_onnx is None:
+        raise NotImplementedError(
+            f"skbpnet.onnx cannot export the activation {name!r}: "
+            + ("it is not registered" if act is None else
+               f"its class {type(act).__name__} sets to_onnx = None (no ONNX operators)")
+            + ". Refit with an activation that ONNX can express, such as 'relu' or 'tanh'.")
+    return act.to_onnx(_Graph(scope, container, dtype), x)
 
 
 def _scores(scope, container, operator, dtype):

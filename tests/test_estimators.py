@@ -341,7 +341,7 @@ def test_warm_start_continues_optimizer_state(cls, solver, learning_rate, shuffl
 
     # The equality above needs the optimizer's state: without it the result differs.
     reset = small(cls, max_iter=2, **params).fit(X, y)
-    reset._optimizer.reset()
+    reset._optimizer = type(reset._optimizer).from_config(reset._optimizer.get_config())
     reset.set_params(warm_start=True).fit(X, y)
     assert not np.array_equal(reset.coefs_[0], once.coefs_[0])
 

@@ -7,8 +7,9 @@ Both take a network, a loss and the data, update a
 
 from .history import TrainingHistory, TrainResult
 from .lbfgs import fit_lbfgs
+from .registry import OPTIMIZERS, SOLVERS, Solver, is_stochastic
 from .report import DivergenceWarning, report
 from .stochastic import fit_stochastic
 
 __all__ = ["TrainingHistory", "TrainResult", "fit_lbfgs", "fit_stochastic",
-           "DivergenceWarning", "report"]
+           "DivergenceWarning", "report", "Solver", "SOLVERS", "OPTIMIZERS", "is_stochastic"]

@@ -5,6 +5,9 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
+from ..nn import SCHEDULES
+from .registry import is_stochastic
+
 __all__ = ["DivergenceWarning", "report"]
 
 # scikit-learn's MLP raises this when its weights become inf or nan.
@@ -65,8 +68,8 @@ def report(result, *, name, params, continuing, incremental, final_loss=math.nan
                 else f"the weights of epoch {result.n_iter}, the last finite one")
         warnings.warn(f"{advice} Training stopped; the model keeps {kept}.",
                       DivergenceWarning, stacklevel=5)
-    elif (not incremental and params["solver"] != "lbfgs" and result.stopped is None
-          and not params["learning_rate"].startswith("cosine")  # a planned schedule, run out
+    elif (not incremental and is_stochastic(params["solver"]) and result.stopped is None
+          and not SCHEDULES[params["learning_rate"]].planned  # a planned schedule, run out
           and not result.interrupted and result.n_iter == params["max_iter"]):
         warnings.warn(
             f"Stochastic Optimizer: Maximum iterations ({params['max_iter']}) reached and "

@@ -9,8 +9,17 @@ import argparse
 import sys
 
 from .._version import __version__
+from ..nn.registry import Registry
+from . import _mnist, _predict, _tabular
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "SUBCOMMANDS"]
+
+SUBCOMMANDS = Registry("subcommand")
+"""Subcommand -> ``add(subparsers)``, which adds its parser with ``set_defaults(func=run)``,
+``run(args, out)`` doing the work. A new subcommand is one ``SUBCOMMANDS.register``."""
+SUBCOMMANDS.register("mnist", _mnist.add_parsers)  # mnist and digits: one recipe, two presets
+SUBCOMMANDS.register("train", _tabular.add_parser)
+SUBCOMMANDS.register("predict", _predict.add_parser)
 
 EPILOG = """\
 examples:
@@ -47,7 +56,6 @@ def build_parser():
     >>> args.command, args.data, args.target, args.task
     ('train', 'data.csv', 'y', 'auto')
     """
-    from . import _mnist, _predict, _tabular
     from ._errors import Parser
 
     parser = Parser(
@@ -57,9 +65,8 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"skbpnet {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _mnist.add_parsers(sub)
-    _tabular.add_parser(sub)
-    _predict.add_parser(sub)
+    for add in SUBCOMMANDS.values():
+        add(sub)
     return parser
 
 

@@ -9,6 +9,8 @@ import sys
 import time
 import warnings
 
+from .._solvers import SOLVERS, is_stochastic
+from ..nn import ACTIVATIONS, SCHEDULES
 from ..presets import estimator_params
 from ._argtypes import (non_negative_float, positive_float, positive_int, rate, seed,
                         thread_count)
@@ -16,9 +18,6 @@ from ._errors import TrainingError, fail, option_names
 
 __all__ = ["HelpFormatter", "add_network_options", "make_estimator", "fit_quietly",
            "draw_curves", "fail"]
-
-ACTIVATIONS = ["relu", "leaky_relu", "gelu", "tanh", "logistic", "identity"]
-
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Show each option's default once, and only where it tells something.
@@ -78,12 +77,13 @@ def add_network_options(p, defaults, stem):
         help="units of each hidden layer")
     add("--epochs", type=positive_int, default=defaults["epochs"], help="training epochs")
     add("--batch-size", type=positive_int, default=defaults["batch_size"], help="minibatch size")
-    add("--solver", choices=["sgd", "adam"], default=defaults["solver"],
-        help="optimizer: Nesterov SGD or Adam")
+    add("--solver", choices=[name for name in SOLVERS if is_stochastic(name)],
+        default=defaults["solver"],
+        help="optimizer (sgd with Nesterov momentum)")
     add("--lr", type=positive_float, default=defaults["lr"], help="initial learning rate")
     add("--momentum", type=rate, default=defaults["momentum"], help="SGD momentum")
-    add("--schedule", choices=["constant", "invscaling", "adaptive", "cosine", "cosine_restart"],
-        default=defaults["schedule"], help="learning-rate schedule")
+    add("--schedule", choices=list(SCHEDULES), default=defaults["schedule"],
+        help="learning-rate schedule")
     add("--alpha", type=non_negative_float, default=defaults["alpha"], help="L2 penalty")
     add("--dropout", type=rate, default=defaults["dropout"],
         help="dropout rate on the hidden layers")
@@ -92,7 +92,7 @@ def add_network_options(p, defaults, stem):
     add("--max-norm", type=positive_float, default=defaults.get("max_norm"), metavar="C",
         help="max-norm constraint: rescale each unit's incoming weights to norm C "
              "whenever an update takes them beyond it (3 or 4 are usual; default: none)")
-    add("--activation", default="relu", choices=ACTIVATIONS, help="hidden activation")
+    add("--activation", default="relu", choices=list(ACTIVATIONS), help="hidden activation")
     add("--seed", type=seed, default=0, help="random seed")
     add("--threads", type=thread_count, default=None,
         help="BLAS threads (default: what the BLAS chooses)")

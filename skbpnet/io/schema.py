@@ -19,7 +19,7 @@ from .. import _version, nn
 from .._estimators import BPNetClassifier, BPNetRegressor
 from .._network import Architecture
 from .._params import validate_params
-from .._solvers import TrainingHistory
+from .._solvers import OPTIMIZERS, TrainingHistory
 from . import limits
 from .codec import Encoder, expect, native
 from .errors import ModelFileError, Unstorable
@@ -28,8 +28,8 @@ __all__ = ["FORMAT_VERSION", "dump", "build_parts", "decode_params", "assemble"]
 
 FORMAT_VERSION = 2
 ESTIMATORS = {"BPNetClassifier": BPNetClassifier, "BPNetRegressor": BPNetRegressor}
-OPTIMIZERS = {"SGD": nn.SGD, "Adam": nn.Adam}
-SCHEDULES = {cls.__name__: cls for cls in nn.SCHEDULES.values()}
+# OPTIMIZERS (the solvers' optimizer classes) and SCHEDULES: live views of the registries
+SCHEDULES = nn.SCHEDULES.by_class_name()
 # Left out on purpose: scikit-learn's pickling marker, which unpickling may leave behind.
 IGNORED = ("_sklearn_version",)
 
@@ -290,7 +290,7 @@ def build_net(arch, n_outputs, dtype_name, pv, rng):
     if dtype_name not in ("float32", "float64"):
         raise ModelFileError(f"net.dtype must be float32 or float64; got {dtype_name!r}.")
     sizes = [arch.n_features, *arch.hidden, n_outputs]
-    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    n_params = sum(nn.Linear.n_params(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
     if not (isinstance(pv, np.ndarray) and pv.dtype == np.dtype(dtype_name)
             and pv.shape == (n_params,)):
         raise ModelFileError(

@@ -21,11 +21,13 @@ it vendors, and that only for arrays that are not NumPy's; the estimators in
 :mod:`skbpnet` wrap it.
 """
 
-from .activations import ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from .activations import (ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid,
+                          Tanh, activation_name)
 from .base import Module
 from .constraints import apply_max_norm, max_norm_
 from .layers import Dropout, Linear
 from .losses import (
+    LOSSES,
     Loss,
     MSELoss,
     PoissonLoss,
@@ -35,6 +37,7 @@ from .losses import (
 from .optim import SGD, Adam, Optimizer
 from .schedules import (SCHEDULES, AdaptiveLR, ConstantLR, CosineLR, CosineRestartLR,
                         InvScalingLR, Schedule)
+from .registry import Registry
 from .sequential import Sequential
 
 __all__ = [
@@ -49,9 +52,11 @@ __all__ = [
     "Sigmoid",
     "GELU",
     "ACTIVATIONS",
+    "activation_name",
     "Sequential",
     "Loss",
     "MSELoss",
+    "LOSSES",
     "PoissonLoss",
     "SoftmaxCrossEntropyLoss",
     "SigmoidBinaryCrossEntropyLoss",
@@ -65,6 +70,7 @@ __all__ = [
     "CosineLR",
     "CosineRestartLR",
     "SCHEDULES",
+    "Registry",
     "max_norm_",
     "apply_max_norm",
 ]

@@ -19,8 +19,10 @@ import numpy as np
 
 from ._namespace import get_namespace
 from .base import Module
+from .registry import Registry
 
-__all__ = ["Activation", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Identity", "GELU", "ACTIVATIONS"]
+__all__ = ["Activation", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Identity", "GELU", "ACTIVATIONS",
+           "activation_name"]
 
 
 class Activation(Module):
@@ -41,6 +43,13 @@ class Activation(Module):
     """
 
     _transient = ("_cache", "_out", "_dX")
+    init = "glorot"
+    """The initialisation of the layer before it: ``'he'`` (ReLU-like) or ``'glorot'``."""
+    to_onnx = None
+    """How ONNX computes ``f``: None when it cannot (the converter then refuses the
+    model), else a method ``to_onnx(graph, x)`` returning the name of ``f(x)``, built
+    with ``graph.node(op_type, inputs)`` and ``graph.const(number)`` (in the model's
+    dtype), both returning the name of their output."""
 
     def __init__(self, *, inplace=False):
         self.inplace = bool(inplace)
@@ -65,6 +74,14 @@ class Activation(Module):
         Y = self._f(get_namespace(X), X)
         self._cache = (X, Y)
         return Y
+
+    def _forward_np(self, X):
+        # f(X), kept for the derivative: the derivatives of ReLU, LeakyReLU,
+        # Tanh and Sigmoid are read off the output (the sign of f(x) is that of x)
+        out = self._out_for(X)
+        self._fn(X, out)
+        self._cache = out
+        return out
 
     def backward(self, dY):
         if isinstance(dY, np.ndarray):
@@ -128,6 +145,9 @@ class Identity(Activation):
     def _df(self, xp, dY, X, Y):
         return dY
 
+    def to_onnx(self, graph, x):
+        return x
+
 
 class ReLU(Activation):
     """Rectified linear unit: ``f(x) = max(x, 0)``; ``f'(x) = 1 if x > 0 else 0``.
@@ -143,14 +163,13 @@ class ReLU(Activation):
     array([[0., 5.]])
     """
 
+    init = "he"
+
+    def to_onnx(self, graph, x):
+        return graph.node("Relu", [x])
+
     def _fn(self, X, out):
         np.maximum(X, 0, out=out)
-
-    def _forward_np(self, X):
-        out = self._out_for(X)
-        self._fn(X, out)
-        self._cache = out  # out > 0 exactly where X > 0
-        return out
 
     def _backward_np(self, dY):
         dX = self._out_for(dY, "_dX")
@@ -184,6 +203,8 @@ class LeakyReLU(Activation):
     array([-0.1,  2. ])
     """
 
+    init = "he"
+
     def __init__(self, negative_slope=0.01, *, inplace=False):
         super().__init__(inplace=inplace)
         if not 0.0 <= negative_slope < 1.0:
@@ -193,12 +214,6 @@ class LeakyReLU(Activation):
     def _fn(self, X, out):
         # max(x, slope * x) equals x for x > 0 and slope * x otherwise
         np.maximum(X, self.negative_slope * X, out=out)
-
-    def _forward_np(self, X):
-        out = self._out_for(X)
-        self._fn(X, out)
-        self._cache = out  # sign of out equals sign of x
-        return out
 
     def _backward_np(self, dY):
         dX = self._out_for(dY, "_dX")
@@ -211,6 +226,10 @@ class LeakyReLU(Activation):
 
     def _df(self, xp, dY, X, Y):
         return xp.where(Y > 0, dY, dY * self.negative_slope)
+
+    def to_onnx(self, graph, x):
+        # max(x, slope * x), the slope in the model's dtype (LeakyRelu's alpha is a float32)
+        return graph.node("Max", [x, graph.node("Mul", [x, graph.const(self.negative_slope)])])
 
 
 class Tanh(Activation):
@@ -229,12 +248,6 @@ class Tanh(Activation):
     def _fn(self, X, out):
         np.tanh(X, out=out)
 
-    def _forward_np(self, X):
-        out = self._out_for(X)
-        self._fn(X, out)
-        self._cache = out
-        return out
-
     def _backward_np(self, dY):
         Y = self._cache
         dX = self._out_for(dY, "_dX")
@@ -249,6 +262,9 @@ class Tanh(Activation):
 
     def _df(self, xp, dY, X, Y):
         return dY - dY * Y * Y
+
+    def to_onnx(self, graph, x):
+        return graph.node("Tanh", [x])
 
 
 class Sigmoid(Activation):
@@ -267,12 +283,6 @@ class Sigmoid(Activation):
     def _fn(self, X, out):
         sigmoid(X, out=out)
 
-    def _forward_np(self, X):
-        out = self._out_for(X)
-        self._fn(X, out)
-        self._cache = out
-        return out
-
     def _backward_np(self, dY):
         Y = self._cache
         dX = self._out_for(dY, "_dX")
@@ -286,6 +296,9 @@ class Sigmoid(Activation):
 
     def _df(self, xp, dY, X, Y):
         return dY * ((1.0 - Y) * Y)
+
+    def to_onnx(self, graph, x):
+        return graph.node("Sigmoid", [x])
 
 
 class GELU(Activation):
@@ -306,6 +319,7 @@ class GELU(Activation):
     """
 
     _C = math.sqrt(2.0 / math.pi)
+    init = "he"
 
     def __init__(self, *, inplace=False):
         super().__init__(inplace=False)
@@ -365,6 +379,15 @@ class GELU(Activation):
         du = (X * X * (3 * 0.044715 * self._C) + self._C) * (1.0 - t * t) * X * 0.5
         return dY * (du + 0.5 * (1.0 + t))
 
+    def to_onnx(self, graph, x):
+        # in the order of operations of _tanh_u and _fn
+        u = graph.node("Mul", [x, x])
+        for op, c in (("Mul", 0.044715), ("Add", 1.0), ("Mul", None), ("Mul", self._C)):
+            u = graph.node(op, [u, x if c is None else graph.const(c)])
+        out = graph.node("Add", [graph.node("Tanh", [u]), graph.const(1.0)])
+        out = graph.node("Mul", [out, graph.const(0.5)])
+        return graph.node("Mul", [out, x])
+
 
 def sigmoid(X, out=None):
     """Numerically stable logistic function, optionally written into ``out``.
@@ -406,13 +429,24 @@ def sigmoid(X, out=None):
     return out
 
 
-# Lookup by name, as the estimators' ``activation`` parameter uses them.
+# Lookup by name, as the estimators' ``activation`` parameter uses them: a new
+# activation is one more ``ACTIVATIONS.register(name, cls)``.
 # 'logistic' is scikit-learn's name for the sigmoid.
-ACTIVATIONS = {
-    "identity": Identity,
-    "logistic": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "gelu": GELU,
-}
+ACTIVATIONS = Registry("activation")
+for _name, _cls in (("identity", Identity), ("logistic", Sigmoid), ("tanh", Tanh),
+                    ("relu", ReLU), ("leaky_relu", LeakyReLU), ("gelu", GELU)):
+    ACTIVATIONS.register(_name, _cls)
+del _name, _cls
+
+
+def activation_name(module):
+    """The registered name of an activation module's class.
+
+    Examples
+    --------
+    >>> from skbpnet.nn import Sigmoid
+    >>> from skbpnet.nn.activations import activation_name
+    >>> activation_name(Sigmoid())
+    'logistic'
+    """
+    return next(name for name, cls in ACTIVATIONS.items() if cls is type(module))

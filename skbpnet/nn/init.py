@@ -1,7 +1,7 @@
 """Weight initialisers, each drawing from an explicit random generator.
 
 A layer's starting weights decide whether a deep network trains at all. Too
-small (the seed article drew from U(-0.01, 0.01)) and the signal shrinks layer
+small (such as U(-0.01, 0.01)) and the signal shrinks layer
 after layer; too large and it explodes. He and Glorot choose the spread so
 that the variance of the activations stays about the same from layer to layer.
 """

@@ -4,7 +4,7 @@ import numpy as np
 
 from .base import Module
 from ._namespace import asarray_on, device_of, get_namespace
-from .hashing import keyed_keep, keyed_uniform_bits, splitmix64  # noqa: F401 (re-exported)
+from .hashing import keyed_keep
 from .init import as_generator, initialize
 
 __all__ = ["Linear", "Dropout"]
@@ -44,8 +44,8 @@ class Linear(Module):
 
         dL/dW = X^T G        dL/db = sum over rows of G        dL/dX = G W^T
 
-    The input is kept by reference (not copied) for the weight gradient; the
-    seed article instead copied every batch to append a column of ones.
+    The input is kept by reference (not copied) for the weight gradient, and
+    the bias is a separate vector: no batch is copied to append a column of ones.
     Sparse ``X`` (anything with a ``@`` operator, such as scipy's CSR) works
     without being densified.
 
@@ -88,6 +88,18 @@ class Linear(Module):
         self.grad_weight = np.zeros_like(self.weight)
         self.grad_bias = np.zeros_like(self.bias)
         self.compute_input_grad = True
+
+    @staticmethod
+    def n_params(n_in, n_out):
+        """The number of parameters of a ``Linear(n_in, n_out)``: weights and biases.
+
+        Examples
+        --------
+        >>> from skbpnet.nn import Linear
+        >>> Linear.n_params(3, 2)
+        8
+        """
+        return (n_in + 1) * n_out
 
     def get_config(self):
         """The layer's structure: ``{'n_in': ..., 'n_out': ...}`` (see :meth:`Module.get_config`).

@@ -19,10 +19,11 @@ import numpy as np
 
 from ._namespace import asarray_on, device_of, get_namespace
 from .activations import sigmoid
+from .registry import Registry
 
 __all__ = [
     "Loss", "MSELoss", "PoissonLoss", "SoftmaxCrossEntropyLoss", "SigmoidBinaryCrossEntropyLoss",
-    "softmax",
+    "softmax", "LOSSES",
 ]
 
 
@@ -40,6 +41,13 @@ class Loss:
     array([[0.5],
            [1.5]])
     """
+
+    link = "identity"
+    """What a regressor with this loss predicts from its scores: ``'identity'`` or ``'exp'``."""
+    init = None
+    """The initialisation a regressor with this loss starts from (None: its activation's)."""
+    nonnegative_targets = False
+    """Whether the loss is defined only for targets >= 0."""
 
     def forward(self, scores, y, sample_weight=None):
         raise NotImplementedError
@@ -141,8 +149,8 @@ class MSELoss(Loss):
 
     For one output this equals scikit-learn's ``squared_error`` loss; for
     several, scikit-learn divides its reported value (not its gradient) by the
-    number of outputs, while here value and gradient always agree (the seed
-    article returned a norm instead of its square).
+    number of outputs, while here value and gradient always agree (the value
+    is half the squared norm, whose gradient this is, not the norm).
 
     Examples
     --------
@@ -188,6 +196,10 @@ class PoissonLoss(Loss):
     >>> loss.backward()
     array([[1.]])
     """
+
+    link = "exp"
+    init = "glorot"  # exp(scores) amplifies the spread of the first scores
+    nonnegative_targets = True
 
     def _xp(self, xp, scores, y, device):
         y = self._targets_xp(xp, y, scores, device)
@@ -254,8 +266,8 @@ class SoftmaxCrossEntropyLoss(Loss):
     ``l_i = logsumexp(s_i) - s_i[y_i]`` and ``dL/ds_i = (p_i - onehot(y_i)) w_i / sum(w)``.
 
     ``logsumexp`` is computed as ``m + log(sum(exp(s - m)))`` with ``m`` the
-    row maximum, so scores of +-1e4 give finite values (the seed article
-    exponentiated raw scores).
+    row maximum, so scores of +-1e4 give finite values (exponentiating the raw
+    scores would overflow to inf).
 
     ``y`` is either a 1-D array of class indices or a 2-D array of target
     probabilities (one-hot rows, or soft labels) of the scores' shape.
@@ -352,3 +364,10 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
         if np.isscalar(factor):
             return float(per_sample.mean())
         return float(per_sample @ factor.ravel())
+
+
+# The regressor's ``loss`` parameter, by name (the classifier's loss follows
+# from its targets): a new loss is one more ``LOSSES.register(name, cls)``.
+LOSSES = Registry("loss")
+LOSSES.register("squared_error", MSELoss)
+LOSSES.register("poisson", PoissonLoss)

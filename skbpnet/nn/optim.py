@@ -225,12 +225,6 @@ class Optimizer:
         self._scratch = None
         return self
 
-    def reset(self):
-        """Forget all state (velocities, moments, step count)."""
-        self.state = None
-        self._scratch = None
-        self.n_steps = 0
-
     def __getstate__(self):
         # scratch space is rebuilt on the next step, never saved
         return {k: v for k, v in self.__dict__.items() if k != "_scratch"}
@@ -248,9 +242,9 @@ class SGD(Optimizer):
         w <- w + v                          (classical momentum)
         w <- w + momentum * v - lr * g      (Nesterov, after updating v)
 
-    the same form and meaning as scikit-learn's ``MLPClassifier``. The seed
-    article computed ``v <- lr * (g + momentum * v)``, which scales the
-    carried velocity by ``lr`` too: with lr = 0.001 its momentum was 0.0009.
+    the same form and meaning as scikit-learn's ``MLPClassifier``. (The form
+    ``v <- lr * (g + momentum * v)`` would scale the carried velocity by ``lr``
+    too: with lr = 0.001 a momentum of 0.9 would act as 0.0009.)
 
     Parameters
     ----------

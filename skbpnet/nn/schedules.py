@@ -9,6 +9,8 @@ that training should stop (all the others).
 
 import math
 
+from .registry import Registry
+
 __all__ = ["Schedule", "ConstantLR", "InvScalingLR", "AdaptiveLR", "CosineLR",
            "CosineRestartLR", "SCHEDULES"]
 
@@ -34,6 +36,11 @@ class Schedule:
     # The constructor's settings, and the counters that change while training.
     _settings = ("learning_rate_init",)
     _counters = ("learning_rate",)
+    from_params = ("learning_rate_init",)
+    """The estimator's hyperparameters passed to the constructor, in its order."""
+    planned = False
+    """Whether the schedule plans its end at ``max_iter``: reaching it is then no
+    failure to converge, and a warm-started fit continues the plan."""
 
     def get_config(self):
         """Settings and counters as plain values (the current rate included).
@@ -137,6 +144,7 @@ class InvScalingLR(Schedule):
     """
 
     _settings = ("learning_rate_init", "power_t")
+    from_params = ("learning_rate_init", "power_t")
 
     def __init__(self, learning_rate_init, power_t=0.5):
         super().__init__(learning_rate_init)
@@ -190,6 +198,8 @@ class CosineLR(Schedule):
 
     _settings = ("learning_rate_init", "total_epochs", "eta_min")
     _counters = ("learning_rate", "epochs_done")
+    from_params = ("learning_rate_init", "max_iter")
+    planned = True
 
     def __init__(self, learning_rate_init, total_epochs, eta_min=0.0):
         super().__init__(learning_rate_init)
@@ -263,10 +273,11 @@ class CosineRestartLR(CosineLR):
         return self.learning_rate
 
 
-SCHEDULES = {
-    "constant": ConstantLR,
-    "invscaling": InvScalingLR,
-    "adaptive": AdaptiveLR,
-    "cosine": CosineLR,
-    "cosine_restart": CosineRestartLR,
-}
+# Lookup by name, as the estimators' ``learning_rate`` parameter uses them: a new
+# schedule is one more ``SCHEDULES.register(name, cls)``.
+SCHEDULES = Registry("schedule")
+for _name, _cls in (("constant", ConstantLR), ("invscaling", InvScalingLR),
+                    ("adaptive", AdaptiveLR), ("cosine", CosineLR),
+                    ("cosine_restart", CosineRestartLR)):
+    SCHEDULES.register(_name, _cls)
+del _name, _cls

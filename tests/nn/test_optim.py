@@ -228,16 +228,6 @@ def test_step_updates_views_of_a_flat_buffer():
 # --------------------------------------------------------------------------
 
 
-def test_reset_forgets_state():
-    opt = SGD(learning_rate=0.1, momentum=0.9)
-    run_steps(opt, [1.0], [[1.0]] * 3)
-    assert opt.n_steps == 3
-    opt.reset()
-    assert opt.n_steps == 0 and opt.state is None
-    # first step again: no velocity carried over
-    assert run_steps(opt, [1.0], [[1.0]])[0][0] == pytest.approx(0.9, abs=1e-15)
-
-
 @pytest.mark.parametrize("make", [lambda: SGD(0.1, 0.9, nesterov=True), lambda: Adam(0.1)], ids=["sgd", "adam"])
 def test_pickled_optimizer_continues_identically(make):
     opt = make()
