@@ -25,8 +25,8 @@ def build_estimator(cls, meta, decoder, v1=False):
     check_callbacks(params, "params")
     objects = _load_objects(meta, decoder, arch, n_outputs, history)
     if v1:
-        _v1.check_layers(meta["net"], objects["_net"])
-    check_consistency(cls, attrs, objects["_net"])
+        _v1.check_layers(meta["net"], objects["net"])
+    check_consistency(cls, attrs, objects["net"])
     return assemble(cls, params, attrs, objects), attrs.get("_skbpnet_version")
 
 
@@ -43,8 +43,7 @@ def _load_objects(meta, decoder, arch, n_outputs, history):
                       decoder, "optimizer")
     opt = load_optimizer_state(opt, opt_meta, decoder, net)
     schedule = load_object(SCHEDULES, meta["schedule"], decoder, "schedule")
-    return {"_net": net, "_optimizer": opt, "_schedule": schedule, "_rng": rng,
-            "_history": history}
+    return {"net": net, "optimizer": opt, "schedule": schedule, "rng": rng, "history": history}
 
 
 def check_callbacks(params, where):

@@ -4,8 +4,10 @@ Format version 2 (written since skbpnet 0.2) stores only what cannot be
 recomputed: the hyperparameters, the fitted values the estimator declares
 (``_FITTED_VALUES``), the training history, the network's architecture and
 flat parameter vector, the optimizer's and the schedule's configuration
-(``get_config()``) and state, and the random generator. Version 1 files
-(skbpnet 0.1) are read by :mod:`skbpnet.io._v1` into the same form.
+(``get_config()``) and state (``get_state()``), and the random generator: the
+parts of :data:`PARTS`. The estimator's state is read and set only through its
+protocol (``_fitted_fields()``, ``_get_fitted_state()``, ``_set_fitted_state()``).
+Version 1 files (skbpnet 0.1) are read by :mod:`skbpnet.io._v1` into the same form.
 """
 
 import math
@@ -24,7 +26,8 @@ from . import limits
 from .codec import Encoder, expect, native
 from .errors import ModelFileError, Unstorable
 
-__all__ = ["FORMAT_VERSION", "dump", "build_parts", "decode_params", "assemble"]
+__all__ = ["FORMAT_VERSION", "PARTS", "HEADER", "dump", "build_parts", "decode_params",
+           "assemble"]
 
 FORMAT_VERSION = 2
 ESTIMATORS = {"BPNetClassifier": BPNetClassifier, "BPNetRegressor": BPNetRegressor}
@@ -32,6 +35,23 @@ OPTIMIZERS = {"SGD": nn.SGD, "Adam": nn.Adam}
 SCHEDULES = {cls.__name__: cls for cls in nn.SCHEDULES.values()}
 # Left out on purpose: scikit-learn's pickling marker, which unpickling may leave behind.
 IGNORED = ("_sklearn_version",)
+# The stored parts of a BPNet estimator, each with how it is written from the
+# estimator's parameters and fitted state (``_get_fitted_state()``), in the order
+# they are written: the keys of a ``$bpnet`` node and, with HEADER, of a version 2
+# file (``skbpnet.io.FILE_KEYS`` has the keys of every format version).
+PARTS = {
+    "params": lambda params, state, enc: {k: enc.encode(v, f"params.{k}")
+                                          for k, v in params.items()},
+    "attributes": lambda params, state, enc: {k: enc.encode(v, f"attr.{k}")
+                                              for k, v in state["values"].items()},
+    "history": lambda params, state, enc: enc.encode(state["history"].to_dict(), "history"),
+    "net": lambda params, state, enc: _dump_net(state["net"], enc),
+    "optimizer": lambda params, state, enc: _dump_optimizer(state["optimizer"], enc),
+    "schedule": lambda params, state, enc: _dump_object(state["schedule"], SCHEDULES,
+                                                        "schedule", enc),
+    "rng": lambda params, state, enc: enc.encode(state["rng"], "rng"),
+}
+HEADER = ("format", "format_version", "estimator", "versions", "arrays")
 
 
 # -- saving ------------------------------------------------------------------------------
@@ -62,19 +82,10 @@ def array_table(arrays):
 def dump_body(estimator, enc):
     """The stored parts of a fitted estimator (params ... rng), its arrays added to ``enc``."""
     cls, params = _check_storable(estimator)
-    _check_units(cls, estimator.__dict__["_net"])
-    state = estimator._on_host().__dict__  # a model on a device is stored as NumPy
+    state = estimator._get_fitted_state()  # a model on a device is stored as NumPy
+    _check_units(cls, state["net"])
     try:
-        values = cls._FITTED_VALUES + cls._FITTED_OPTIONAL
-        return {
-            "params": {k: enc.encode(v, f"params.{k}") for k, v in params.items()},
-            "attributes": {k: enc.encode(state[k], f"attr.{k}") for k in values if k in state},
-            "history": enc.encode(state["_history"].to_dict(), "history"),
-            "net": _dump_net(state["_net"], enc),
-            "optimizer": _dump_optimizer(state["_optimizer"], enc),
-            "schedule": _dump_object(state["_schedule"], SCHEDULES, "schedule", enc),
-            "rng": enc.encode(state["_rng"], "rng"),
-        }
+        return {name: dump_part(params, state, enc) for name, dump_part in PARTS.items()}
     except Unstorable as exc:
         raise ValueError(
             f"skbpnet.save cannot store this {cls.__name__}: {exc}. The safe format holds "
@@ -91,7 +102,7 @@ def _check_storable(estimator):
             f"Pipelines of them with an allowlist of scikit-learn transformers; got "
             f"{cls.__module__}.{cls.__qualname__}. Use skops (or joblib) for other objects."
         )
-    if "_net" not in estimator.__dict__:
+    if not estimator.__sklearn_is_fitted__():
         from sklearn.exceptions import NotFittedError
 
         raise NotFittedError(
@@ -108,7 +119,7 @@ def _check_storable(estimator):
             f"loading), or save with joblib."
         )
     validate_params(estimator)  # never write a file that load would refuse
-    _check_attributes(cls, estimator.__dict__, params)
+    _check_attributes(cls, vars(estimator), params)
     return cls, params
 
 
@@ -126,9 +137,10 @@ def _check_units(cls, net):
 
 
 def _check_attributes(cls, state, params):
-    known = set(params) | set(cls._FITTED_OBJECTS) | set(cls._FITTED_VALUES)
-    unknown = set(state) - known - set(cls._FITTED_OPTIONAL) - set(IGNORED)
-    missing = set(cls._FITTED_OBJECTS) | set(cls._FITTED_VALUES)
+    fields = cls._fitted_fields()
+    known = set(params) | set(fields["objects"]) | set(fields["values"])
+    unknown = set(state) - known - set(fields["optional"]) - set(IGNORED)
+    missing = set(fields["objects"]) | set(fields["values"])
     missing -= set(state)
     if "_metadata_request" in unknown:
         raise ValueError(
@@ -170,9 +182,9 @@ def _dump_object(obj, table, what, enc):
 
 def _dump_optimizer(opt, enc):
     out = _dump_object(opt, OPTIMIZERS, "optimizer", enc)
-    slots = opt.state
+    slots = opt.get_state()["slots"]
     if slots is not None:
-        slots = [[enc.add_array(f"optimizer.state.{i}.{j}", np.array(a, copy=True))
+        slots = [[enc.add_array(f"optimizer.state.{i}.{j}", a)
                   for j, a in enumerate(slot)] for i, slot in enumerate(slots)]
     out["state"] = slots
     return out
@@ -202,7 +214,8 @@ def decode_params(cls, node, decoder):
 
 
 def check_attribute_names(cls, attrs):
-    required, optional = set(cls._FITTED_VALUES), set(cls._FITTED_OPTIONAL)
+    fields = cls._fitted_fields()
+    required, optional = set(fields["values"]), set(fields["optional"])
     unknown, missing = set(attrs) - required - optional, required - set(attrs)
     if unknown or missing:
         raise ModelFileError(
@@ -302,10 +315,7 @@ def build_net(arch, n_outputs, dtype_name, pv, rng):
         raise ModelFileError("net.param_vector holds NaN or infinite weights.")
     net = arch.build(n_outputs, np.dtype(dtype_name), np.random.default_rng(0))
     net.param_vector[...] = native(pv)
-    for m in net.layers:
-        if isinstance(m, nn.Dropout):
-            m.rng = rng
-    return net.eval()
+    return net.use_rng(rng).eval()
 
 
 def load_object(table, meta, decoder, where):
@@ -335,21 +345,23 @@ def load_object(table, meta, decoder, where):
 
 
 def load_optimizer_state(opt, meta, decoder, net):
+    """Set the stored state slots on ``opt``: one array per parameter group of ``net``."""
     slots = decoder.decode(meta.get("state"), "optimizer.state")
     if slots is not None:
-        k = net.n_penalized
-        shapes = [(k,), (net.param_vector.size - k,)]
-        if not (isinstance(slots, list) and len(slots) == opt._n_slots and all(
-            isinstance(s, list) and len(s) == 2
+        shapes = [tuple(p.shape) for p in net.param_groups()[0]]
+        if not (isinstance(slots, list) and all(
+            isinstance(s, list) and len(s) == len(shapes)
             and all(isinstance(a, np.ndarray) and a.dtype == net.dtype and a.shape == shape
                     and np.isfinite(a).all() for a, shape in zip(s, shapes))
             for s in slots
         )):
-            raise ModelFileError(f"optimizer.state must hold {opt._n_slots} pairs of finite "
-                                 f"{net.dtype} arrays of shapes {shapes}.")
-        slots = [[native(a).copy() for a in s] for s in slots]
-    opt.state = slots
-    return opt
+            raise ModelFileError(f"optimizer.state must hold, per state slot, a list of "
+                                 f"finite {net.dtype} arrays of shapes {shapes}.")
+        slots = [[native(a) for a in s] for s in slots]
+    try:
+        return opt.set_state({"n_steps": opt.n_steps, "slots": slots})  # copies the arrays
+    except ValueError as exc:
+        raise ModelFileError(f"optimizer.state: {exc}") from None
 
 
 def _same_kind(reference, value):
@@ -392,6 +404,4 @@ def assemble(cls, params, attrs, objects):
         validate_params(est)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"invalid parameters ({exc}).") from None
-    est.__dict__.update(attrs)
-    est.__dict__.update(objects)
-    return est
+    return est._set_fitted_state({"values": attrs, **objects})

@@ -292,14 +292,14 @@ class Optimizer:
         >>> SGD(0.1).set_state({"n_steps": 0, "slots": []})
         Traceback (most recent call last):
         ...
-        ValueError: a SGD keeps 1 state slot(s); got 0.
+        ValueError: SGD keeps 1 state slot(s); got 0.
         """
         slots = state["slots"]
         if slots is not None:
             if not (isinstance(slots, list) and len(slots) == self._n_slots
                     and all(isinstance(slot, list) for slot in slots)):
                 n = len(slots) if isinstance(slots, list) else type(slots).__name__
-                raise ValueError(f"a {type(self).__name__} keeps {self._n_slots} state "
+                raise ValueError(f"{type(self).__name__} keeps {self._n_slots} state "
                                  f"slot(s); got {n}.")
             slots = [[copy_array(a) for a in slot] for slot in slots]
         self.n_steps, self.state = state["n_steps"], slots
