@@ -20,7 +20,7 @@ from ._memory import check_fit_size
 from ._network import Architecture, predict_scores
 from ._params import validate_params
 from ._solvers import TrainingHistory, fit_lbfgs, fit_stochastic, report
-from ._solvers.history import upgrade_history
+from ._solvers.legacy import upgrade_history
 
 
 class _BaseBPNet(DeviceMixin, BaseEstimator):

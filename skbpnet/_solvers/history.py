@@ -3,7 +3,7 @@
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-__all__ = ["TrainingHistory", "TrainResult", "DERIVED_0_1", "upgrade_history"]
+__all__ = ["TrainingHistory", "TrainResult"]
 
 
 @dataclass
@@ -132,22 +132,3 @@ class TrainResult:
     def converged_early(self):
         """True when training stopped on its own rule (plateau or callback)."""
         return self.stopped is not None
-
-
-# The fitted attributes that skbpnet 0.1.0 stored beside the history and the
-# network, and are now read from them.
-DERIVED_0_1 = ("_arch", "_loss_fn", "n_outputs_", "n_layers_", "out_activation_", "t_",
-               "loss_curve_", "loss_", "best_loss_", "validation_scores_",
-               "validation_loss_curve_", "best_validation_score_")
-
-
-def upgrade_history(state):
-    """Turn skbpnet 0.1.0's state (a history dict and copies) into a TrainingHistory.
-
-    The copies listed in ``DERIVED_0_1`` are removed from ``state``.
-    """
-    old = dict(state["_history"])
-    old["validated"] = state.get("validation_scores_") is not None
-    for key in DERIVED_0_1:
-        state.pop(key, None)
-    return TrainingHistory.from_dict(old)

@@ -124,7 +124,7 @@ def _check_storable(estimator):
 
 
 def _check_units(cls, net):
-    """Refuse, before copying any weight, a network wider than load accepts."""
+    """Refuse, before encoding any weight, a network wider than load accepts."""
     linears = [m for m in getattr(net, "layers", ()) if isinstance(m, nn.Linear)]
     if type(net) is not nn.Sequential or not linears:
         return  # refused by _dump_net
