@@ -87,9 +87,24 @@ from .sklearn_objects import TREE_KEYS, TREE_VERSION, dump_tree, is_allowed, loa
 
 __all__ = ["ModelFileError", "save", "load"]
 
-# The entries of metadata.json, one set per format version: the old readers keep
-# theirs (io/_v1.py), a BPNet estimator's are its stored parts (schema.PARTS).
-FILE_KEYS = {1: _v1.KEYS, FORMAT_VERSION: {*HEADER, *PARTS}, TREE_VERSION: TREE_KEYS}
+VERSIONS = (1, FORMAT_VERSION, TREE_VERSION)  # the format versions that load reads
+
+
+def file_keys(version):
+    """The entries of ``metadata.json`` in a file of format ``version``: one set per version.
+
+    Version 1's are kept by its reader (``io/_v1.py``); version 2's are the
+    header and the stored parts of a BPNet estimator (``schema.PARTS``, read
+    at each call, so a registered part is expected at once); version 3's, a
+    scikit-learn object, are ``sklearn_objects.TREE_KEYS``.
+
+    Examples
+    --------
+    >>> from skbpnet.io import file_keys
+    >>> sorted(file_keys(3))
+    ['arrays', 'estimator', 'format', 'format_version', 'object', 'versions']
+    """
+    return {1: _v1.KEYS, FORMAT_VERSION: {*HEADER, *PARTS}, TREE_VERSION: TREE_KEYS}[version]
 
 
 def save(estimator, path):
@@ -290,7 +305,7 @@ def _check_path(path, shown):
 
 
 def _load(path):
-    meta, arrays = read_archive(path, versions=tuple(FILE_KEYS))
+    meta, arrays = read_archive(path, versions=VERSIONS)
     digest = meta.pop("sha256", None)
     if not isinstance(digest, str):
         raise ModelFileError("metadata.json has no sha256 checksum.")
@@ -308,7 +323,7 @@ def _load(path):
                     for i, v in enumerate(fitted)})
         return obj, out
     v1 = meta["format_version"] == 1
-    expected = FILE_KEYS[meta["format_version"]]
+    expected = file_keys(meta["format_version"])
     if set(meta) != expected:
         raise ModelFileError(
             f"metadata.json has the entries {sorted(meta)}; expected {sorted(expected)}."

@@ -13,6 +13,7 @@ Version 1 files (skbpnet 0.1) are read by :mod:`skbpnet.io._v1` into the same fo
 import math
 import numbers
 import sys
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 import sklearn
@@ -24,10 +25,11 @@ from .._params import validate_params
 from .._solvers import TrainingHistory
 from . import limits
 from .codec import Encoder, expect, native
+from ._values import check_values
 from .errors import ModelFileError, Unstorable
 
-__all__ = ["FORMAT_VERSION", "PARTS", "HEADER", "dump", "build_parts", "decode_params",
-           "assemble"]
+__all__ = ["FORMAT_VERSION", "Part", "PARTS", "HEADER", "dump", "build_parts",
+           "decode_params", "assemble"]
 
 FORMAT_VERSION = 2
 ESTIMATORS = {"BPNetClassifier": BPNetClassifier, "BPNetRegressor": BPNetRegressor}
@@ -35,21 +37,44 @@ OPTIMIZERS = {"SGD": nn.SGD, "Adam": nn.Adam}
 SCHEDULES = {cls.__name__: cls for cls in nn.SCHEDULES.values()}
 # Left out on purpose: scikit-learn's pickling marker, which unpickling may leave behind.
 IGNORED = ("_sklearn_version",)
-# The stored parts of a BPNet estimator, each with how it is written from the
-# estimator's parameters and fitted state (``_get_fitted_state()``), in the order
-# they are written: the keys of a ``$bpnet`` node and, with HEADER, of a version 2
-# file (``skbpnet.io.FILE_KEYS`` has the keys of every format version).
+
+
+class Part(NamedTuple):
+    """How one stored part of a BPNet estimator is written and read back.
+
+    ``dump(params, state, enc)`` returns the part's JSON node from the
+    estimator's parameters and fitted state (``_get_fitted_state()``), its
+    arrays added to ``enc``. ``load(node, decoder, built)`` returns the object,
+    checked; ``built`` holds the parts read before it, the architecture
+    (``(Architecture, n_outputs)``) and the history. ``load`` is None for the
+    parts read with the hyperparameters (:func:`build_parts`, ``_v1.read_parts``).
+    """
+
+    dump: Callable
+    load: Optional[Callable] = None
+
+
+# The stored parts of a BPNet estimator, in the order load reads them (the
+# network needs the generator, the optimizer the network): the one table of the
+# keys of a ``$bpnet`` node and, with HEADER, of a version 2 file
+# (``skbpnet.io.file_keys`` gives the keys of every format version).
 PARTS = {
-    "params": lambda params, state, enc: {k: enc.encode(v, f"params.{k}")
-                                          for k, v in params.items()},
-    "attributes": lambda params, state, enc: {k: enc.encode(v, f"attr.{k}")
-                                              for k, v in state["values"].items()},
-    "history": lambda params, state, enc: enc.encode(state["history"].to_dict(), "history"),
-    "net": lambda params, state, enc: _dump_net(state["net"], enc),
-    "optimizer": lambda params, state, enc: _dump_optimizer(state["optimizer"], enc),
-    "schedule": lambda params, state, enc: _dump_object(state["schedule"], SCHEDULES,
-                                                        "schedule", enc),
-    "rng": lambda params, state, enc: enc.encode(state["rng"], "rng"),
+    "params": Part(lambda params, state, enc: {k: enc.encode(v, f"params.{k}")
+                                               for k, v in params.items()}),
+    "attributes": Part(lambda params, state, enc: {k: enc.encode(v, f"attr.{k}")
+                                                   for k, v in state["values"].items()}),
+    "history": Part(lambda params, state, enc: enc.encode(state["history"].to_dict(),
+                                                          "history")),
+    "rng": Part(lambda params, state, enc: enc.encode(state["rng"], "rng"),
+                lambda node, decoder, built: load_rng(node, decoder)),
+    "net": Part(lambda params, state, enc: _dump_net(state["net"], enc),
+                lambda node, decoder, built: load_net(node, decoder, built)),
+    "optimizer": Part(lambda params, state, enc: _dump_optimizer(state["optimizer"], enc),
+                      lambda node, decoder, built: load_optimizer(node, decoder, built["net"])),
+    "schedule": Part(lambda params, state, enc: _dump_object(state["schedule"], SCHEDULES,
+                                                             "schedule", enc),
+                     lambda node, decoder, built: load_object(SCHEDULES, node, decoder,
+                                                              "schedule")),
 }
 HEADER = ("format", "format_version", "estimator", "versions", "arrays")
 
@@ -85,7 +110,7 @@ def dump_body(estimator, enc):
     state = estimator._get_fitted_state()  # a model on a device is stored as NumPy
     _check_units(cls, state["net"])
     try:
-        return {name: dump_part(params, state, enc) for name, dump_part in PARTS.items()}
+        return {name: part.dump(params, state, enc) for name, part in PARTS.items()}
     except Unstorable as exc:
         raise ValueError(
             f"skbpnet.save cannot store this {cls.__name__}: {exc}. The safe format holds "
@@ -230,47 +255,6 @@ def check_attribute_names(cls, attrs):
     check_values(cls, attrs)
 
 
-def _is_int(v, low, high):
-    return type(v) is int and low <= v < high
-
-
-def check_values(cls, attrs):
-    """Each fitted value has its type and range (before any of them sizes anything)."""
-    checks = {"_skbpnet_version": isinstance(attrs["_skbpnet_version"], str),
-              "_dropout_seed": _is_int(attrs["_dropout_seed"], 0, 2**31),
-              "n_iter_": _is_int(attrs["n_iter_"], 0, 2**63),
-              "n_features_in_": _is_int(attrs["n_features_in_"], 1, limits.MAX_UNITS + 1)}
-    names = attrs.get("feature_names_in_")
-    if names is not None:
-        checks["feature_names_in_"] = (isinstance(names, np.ndarray) and names.ndim == 1
-                                       and all(type(x) is str for x in names))
-    if cls is BPNetClassifier:
-        checks["_multilabel"] = type(attrs["_multilabel"]) is bool
-        checks["classes_"] = _valid_classes(attrs["classes_"])
-    bad = [k for k, ok in checks.items() if not ok]
-    if bad:
-        raise ModelFileError("invalid fitted values: " + ", ".join(
-            f"{k}={attrs[k]!r}"[:200] for k in bad) + ".")
-
-
-def _valid_classes(classes):
-    """A 1-D array of numbers, booleans or strings, strictly increasing (np.unique's)."""
-    if not (isinstance(classes, np.ndarray) and classes.ndim == 1 and classes.size >= 1
-            and classes.dtype.kind in "biufSUO"):
-        return False
-    if classes.dtype.kind == "O":  # labels given as objects: strings or numbers, one type
-        items = list(classes)
-        if len({type(x) for x in items}) != 1 or not isinstance(items[0], (str, int, float)):
-            return False
-        try:
-            return all(a < b for a, b in zip(items, items[1:])) and all(x == x for x in items)
-        except TypeError:
-            return False
-    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-        return False
-    return bool((classes[1:] > classes[:-1]).all())
-
-
 def history_from(values):
     try:
         return TrainingHistory.from_dict(values)
@@ -296,6 +280,29 @@ def architecture_from(meta, n_features):
         raise ModelFileError(f"net.architecture has invalid dropout rates {rates!r}.")
     arch = Architecture(n_features, tuple(hidden), activation, *rates)
     return arch.normalized(), n_outputs
+
+
+def load_rng(node, decoder):
+    """The stored NumPy Generator (dropout's masks and shuffling continue from it)."""
+    rng = decoder.decode(node, "rng")
+    if type(rng) is not np.random.Generator:
+        raise ModelFileError("rng is not a NumPy Generator.")
+    return rng
+
+
+def load_net(node, decoder, built):
+    """The network of the recorded architecture with the stored parameters."""
+    node = expect(node, dict, "net")
+    pv = decoder.decode(node.get("param_vector"), "net.param_vector")
+    return build_net(*built["architecture"], node.get("dtype"), pv, built["rng"])
+
+
+def load_optimizer(node, decoder, net):
+    """The optimizer of its stored type and settings, with its state slots."""
+    node = expect(node, dict, "optimizer")
+    opt = load_object(OPTIMIZERS, {k: v for k, v in node.items() if k != "state"},
+                      decoder, "optimizer")
+    return load_optimizer_state(opt, node, decoder, net)
 
 
 def build_net(arch, n_outputs, dtype_name, pv, rng):

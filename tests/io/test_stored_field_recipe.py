@@ -5,7 +5,8 @@ A fitted value that model files store is declared once, on the estimator
 lack); save, load, the checks of both and the key tables read that declaration
 (through ``_fitted_fields()`` / ``_get_fitted_state()`` / ``_set_fitted_state()``).
 Here a toy field is registered from inside the test, by monkeypatch, and
-nothing else changes.
+nothing else changes. A new stored part is likewise one entry of
+``skbpnet.io.schema.PARTS`` (how it is written and read back).
 """
 
 import json
@@ -69,3 +70,31 @@ def test_an_unregistered_field_is_refused_and_nothing_written(tmp_path):
     with pytest.raises(ValueError, match=rf"unexpected attributes \['{FIELD}'\]"):
         skbpnet.save(clf, path)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_registered_part_round_trips(monkeypatch, tmp_path):
+    """A new part is one entry of ``schema.PARTS``: written, expected and read back."""
+    from skbpnet.io import schema
+
+    seen = []
+
+    def load(node, decoder, built):
+        seen.append((node, built["net"].param_vector.size))
+        return node
+
+    def dump(params, state, enc):
+        return {"n_params": int(state["net"].param_vector.size)}
+
+    part = schema.Part(dump, load)
+    monkeypatch.setitem(schema.PARTS, "toy_part", part)
+    clf, X = _fitted()
+    path = tmp_path / "model.skbpnet"
+    skbpnet.save(clf, path)
+    with zipfile.ZipFile(path) as zf:
+        assert "toy_part" in json.loads(zf.read("metadata.json"))
+    loaded = skbpnet.load(path)
+    assert seen == [({"n_params": clf._net.param_vector.size}, clf._net.param_vector.size)]
+    assert np.array_equal(loaded.predict(X), clf.predict(X))
+    monkeypatch.delitem(schema.PARTS, "toy_part")  # unregistered: the file is refused
+    with pytest.raises(skbpnet.ModelFileError, match="toy_part"):
+        skbpnet.load(path)

@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 import skbpnet
 from skbpnet import BPNetClassifier, ModelFileError
-from skbpnet.io import FILE_KEYS
+from skbpnet.io import file_keys
 from skbpnet.io.schema import HEADER, PARTS
 from tests.io._archives import read_archive, write_archive
 
@@ -33,11 +33,11 @@ def test_a_file_and_a_nested_estimator_hold_exactly_the_parts_of_the_table(data,
     X, y = data
     clf = BPNetClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
     skbpnet.save(clf.fit(X, y), tmp_path / "a.skbpnet")
-    assert set(_meta(tmp_path / "a.skbpnet")) - {"sha256"} == FILE_KEYS[2] == {*HEADER, *PARTS}
+    assert set(_meta(tmp_path / "a.skbpnet")) - {"sha256"} == file_keys(2) == {*HEADER, *PARTS}
     pipe = Pipeline([("scale", StandardScaler()), ("clf", clf)]).fit(X, y)
     skbpnet.save(pipe, tmp_path / "p.skbpnet")
     meta = _meta(tmp_path / "p.skbpnet")
-    assert set(meta) - {"sha256"} == FILE_KEYS[3]
+    assert set(meta) - {"sha256"} == file_keys(3)
     node = meta["object"]["params"]["steps"][1]["$tuple"][1]
     assert set(node) == {"$bpnet", *PARTS}
 
