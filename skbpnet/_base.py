@@ -20,6 +20,7 @@ from ._memory import check_fit_size
 from ._network import Architecture, predict_scores
 from ._params import validate_params
 from ._solvers import SOLVERS, TrainingHistory, fit_stochastic, report
+from ._solvers.legacy import upgrade_history
 
 
 class _BaseBPNet(DeviceMixin, BaseEstimator):
@@ -381,6 +382,44 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         tags.array_api_support = True
         return tags
 
+    # -- the stored state: the protocol through which skbpnet.io reads and sets it ----------
+    def __sklearn_is_fitted__(self):
+        """Whether fit (or partial_fit) has run: scikit-learn's ``check_is_fitted`` asks this."""
+        return "_net" in self.__dict__
+
+    @classmethod
+    def _fitted_fields(cls):
+        """The names of the fitted state: ``{"objects", "values", "optional"}``.
+
+        ``objects`` (the network, optimizer, schedule, generator and history)
+        are stored under their names without the underscore; ``values`` are
+        plain values a model file must hold, ``optional`` ones it may lack.
+        Declaring a name in ``_FITTED_VALUES`` or ``_FITTED_OPTIONAL`` makes
+        model files store it.
+        """
+        return {"objects": cls._FITTED_OBJECTS, "values": cls._FITTED_VALUES,
+                "optional": cls._FITTED_OPTIONAL}
+
+    def _get_fitted_state(self):
+        """The fitted state, with a model on a device copied to NumPy; None before fit.
+
+        Returns ``{"values": {name: value}, "net": ..., "optimizer": ...,
+        "schedule": ..., "rng": ..., "history": ...}``: the declared values
+        that are set, and the objects (not copies).
+        """
+        if "_net" not in self.__dict__:
+            return None
+        state = vars(self._on_host())
+        names = self._FITTED_VALUES + self._FITTED_OPTIONAL
+        return {"values": {k: state[k] for k in names if k in state},
+                **{k[1:]: state[k] for k in self._FITTED_OBJECTS}}
+
+    def _set_fitted_state(self, state):
+        """Set a fitted state of the form :meth:`_get_fitted_state` returns; returns self."""
+        self.__dict__.update(state["values"])
+        self.__dict__.update({k: state[k[1:]] for k in self._FITTED_OBJECTS})
+        return self
+
     # -- pickling -----------------------------------------------------------------------
     def __setstate__(self, state):
         version = state.get("_skbpnet_version")
@@ -419,25 +458,6 @@ def _check_weight_range(sw):
             f"maximum)."
         )
     return sw
-
-
-# The fitted attributes that skbpnet 0.1.0 stored beside the history and the
-# network, and are now read from them.
-DERIVED_0_1 = ("_arch", "_loss_fn", "n_outputs_", "n_layers_", "out_activation_", "t_",
-               "loss_curve_", "loss_", "best_loss_", "validation_scores_",
-               "validation_loss_curve_", "best_validation_score_")
-
-
-def upgrade_history(state):
-    """Turn skbpnet 0.1.0's state (a history dict and copies) into a TrainingHistory.
-
-    The copies listed in ``DERIVED_0_1`` are removed from ``state``.
-    """
-    old = dict(state["_history"])
-    old["validated"] = state.get("validation_scores_") is not None
-    for key in DERIVED_0_1:
-        state.pop(key, None)
-    return TrainingHistory.from_dict(old)
 
 
 class InconsistentSkbpnetVersionWarning(UserWarning):

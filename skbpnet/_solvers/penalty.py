@@ -22,8 +22,11 @@ def l2_scale(alpha, sw_sum):
     return alpha / sw_sum
 
 
-def l2_value(net, alpha, sw_sum):
+def l2_value(net, alpha, sw_sum, to_float=True):
     """``alpha / 2 * ||W||^2 / sw_sum`` over the penalised parameters of ``net``.
+
+    With ``to_float=False`` (a network on a device) the value stays a 0-d
+    array of the network's namespace, and nothing waits for the device.
 
     Examples
     --------
@@ -40,4 +43,7 @@ def l2_value(net, alpha, sw_sum):
     w = net.param_vector[: net.n_penalized]
     if isinstance(w, np.ndarray):
         return 0.5 * alpha * float(np.dot(w, w)) / sw_sum
-    return 0.5 * alpha * float(get_namespace(w).sum(w * w)) / sw_sum
+    xp = get_namespace(w)
+    if not to_float:
+        return (0.5 * alpha / sw_sum) * xp.vecdot(w, w)
+    return 0.5 * alpha * float(xp.sum(w * w)) / sw_sum

@@ -25,29 +25,15 @@ class Snapshot:
 
     def __init__(self, net, opt):
         self.params = copy_array(net.param_vector)
-        self.state = _copy_state(opt)
+        self.state = opt.get_state()
 
     def take(self, net, opt):
         """Overwrite the snapshot with the current parameters and state."""
         copy_into(self.params, net.param_vector)
-        self.state = _copy_state(opt, into=self.state)
+        self.state = opt.get_state(out=self.state)
 
     def restore(self, net, opt, optimizer_state=True):
         """Put the parameters (and, unless told otherwise, the optimizer state) back."""
         copy_into(net.param_vector, self.params)
         if optimizer_state:
-            n_steps, slots = self.state
-            opt.n_steps = n_steps
-            opt.state = None if slots is None else [[copy_array(a) for a in slot] for slot in slots]
-
-
-def _copy_state(opt, into=None):
-    if opt.state is None:
-        return (opt.n_steps, None)
-    if into is not None and into[1] is not None:
-        for slot_dst, slot_src in zip(into[1], opt.state):
-            for dst, src in zip(slot_dst, slot_src):
-                copy_into(dst, src)
-        return (opt.n_steps, into[1])
-    return (opt.n_steps, [[copy_array(a) for a in slot] for slot in opt.state])
-
+            opt.set_state(self.state)

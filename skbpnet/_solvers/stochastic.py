@@ -19,14 +19,14 @@ from .._network import block_rows, predict_scores
 from ..nn import AdaptiveLR, Dropout, apply_max_norm
 from ..nn._namespace import asarray_on, device_of, get_namespace, to_numpy
 from ..nn.hashing import dropout_salt, row_hashes
-from .device import run_epoch_on_device, take
+from .device import DeviceEpoch, take
 from .history import TrainResult
 from .penalty import l2_scale, l2_value
 from .snapshot import Snapshot
 from .threads import ThreadTuner
 from .validation import hash_split
 
-__all__ = ["Trainer", "Validation", "fit_stochastic"]
+__all__ = ["Trainer", "Validation", "HostEpoch", "fit_stochastic"]
 
 
 class Validation(NamedTuple):
@@ -207,65 +207,63 @@ class Trainer:
 
     # -- one epoch -----------------------------------------------------------------
     def run_epoch(self, X, y, sample_weight, epoch, hashes=None):
-        """One pass over (X, y) in minibatches; returns the mean loss or nan on divergence."""
-        if not isinstance(y, np.ndarray):  # on a device: no host sync per batch
-            return run_epoch_on_device(self, X, y, sample_weight, epoch, hashes)
+        """One pass over (X, y) in minibatches; returns the mean loss or nan on divergence.
+
+        The one loop for every device: NumPy data goes through a
+        :class:`HostEpoch` (each batch's loss a float, stopping at the first
+        non-finite one), data on a device through a
+        :class:`~skbpnet._solvers.device.DeviceEpoch` (the losses summed on
+        the device and read once).
+        """
         net, n, bs = self.net, X.shape[0], self.batch_size
         order = self.rng.permutation(n) if self.shuffle else None
-        pv, gv, k = net.param_vector, net.grad_vector, net.n_penalized
-        params, grads = [pv[:k], pv[k:]], [gv[:k], gv[k:]]
         salts = None
         if hashes is not None and self.n_dropouts:
             salts = [dropout_salt(self.dropout_seed, epoch, i) for i in range(self.n_dropouts)]
+        where = HostEpoch if isinstance(y, np.ndarray) else DeviceEpoch
+        part = where(X, y, sample_weight, hashes, order, salts, bs, self.host_sample_weight)
+        params, grads = net.param_groups()
         net.train(True)
         net.input_grad = False
-        total, tuner = 0.0, self.threads
+        tuner = self.threads
         tuner.start_epoch(-(-n // bs))
         try:
             for i, start in enumerate(range(0, n, bs)):
                 stop = min(start + bs, n)
-                idx = slice(start, stop) if order is None else order[start:stop]
-                keys = None if salts is None else [hashes[idx] ^ s for s in salts]
+                idx = slice(start, stop) if part.order is None else part.order[start:stop]
                 tuner.before_step(i)
                 # The fused update calls SciPy's BLAS, whose threads would fight
                 # NumPy's: fuse only where SciPy's BLAS runs one thread.
-                value = self._step(X, y, sample_weight, idx, params, grads, keys,
+                value = self._step(part, i, idx, stop - start, params, grads,
                                    tuner.fused_ok())
                 tuner.after_step(i)
-                if value is None:
-                    continue
-                if not math.isfinite(value):
+                if value is not None and not part.add(value, stop - start):
                     return math.nan
-                total += value * (stop - start)
         finally:
             tuner.end_epoch()
-        return total / n
+        return part.mean(n)
 
-    def _step(self, X, y, sample_weight, idx, params, grads, keys, fused=True):
+    def _step(self, part, i, idx, count, params, grads, fused=True):
         """One minibatch: forward, loss, backward, update; returns the batch loss.
 
-        ``idx`` is a slice (a view of X, no copy) or the batch's indices: one
-        gather per batch, by plain fancy indexing (several times faster than
-        ``np.take`` with ``out=``). Returns None for a batch of zero total
-        weight, and a non-finite loss, without updating, when training diverges.
+        ``idx`` is a slice (a view of X, no copy) or the batch's indices.
+        Returns None for a batch of zero total weight; where ``part`` stops at
+        a non-finite loss, that loss is returned without updating.
         """
+        batch = part.batch(i, idx, count)
+        if batch is None:
+            return None  # a batch of zero-weight samples teaches nothing
+        Xb, yb, swb, sw_sum = batch
         net = self.net
-        Xb, yb = X[idx], y[idx]
-        if sample_weight is None:
-            swb, sw_sum = None, Xb.shape[0]
-        else:
-            swb = sample_weight[idx]
-            sw_sum = float(swb.sum())
-            if sw_sum <= 0:
-                return None  # a batch of zero-weight samples teaches nothing
-        value = self.loss.forward(net.forward(Xb, dropout_keys=keys), yb, swb)
-        value += l2_value(net, self.alpha, sw_sum)
-        if math.isfinite(value):
-            net.backward(self.loss.backward())
-            self.optimizer.step(params, grads, l2=[l2_scale(self.alpha, sw_sum), 0.0],
-                                fused=fused and self.optimizer.fused)
-            if self.max_norm is not None:
-                apply_max_norm(net, self.max_norm)
+        value = part.loss(self.loss, net.forward(Xb, dropout_keys=part.keys(idx)), yb, swb)
+        value = value + l2_value(net, self.alpha, sw_sum, to_float=part.stops_at_nonfinite)
+        if part.stops_at_nonfinite and not math.isfinite(value):
+            return value
+        net.backward(self.loss.backward())
+        self.optimizer.step(params, grads, l2=[l2_scale(self.alpha, sw_sum), 0.0],
+                            fused=fused and self.optimizer.fused)
+        if self.max_norm is not None:
+            apply_max_norm(net, self.max_norm)
         return value
 
     # -- the loop --------------------------------------------------------------------
@@ -387,6 +385,62 @@ class Trainer:
             best.take(self.net, self.optimizer)
         history.best_validation_loss = min(best_loss, val_loss)
         return improved
+
+
+class HostEpoch:
+    """One epoch's batches of NumPy data, and the sum of their losses as a float.
+
+    Each batch is gathered by plain fancy indexing (several times faster than
+    ``np.take`` with ``out=``), or is a view for a slice. The parameters are
+    those of :class:`~skbpnet._solvers.device.DeviceEpoch`;
+    ``host_sample_weight`` is not needed here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet._solvers.stochastic import HostEpoch
+    >>> X, y = np.ones((4, 2)), np.zeros((4, 1))
+    >>> part = HostEpoch(X, y, np.array([0.0, 0.0, 1.0, 2.0]), None, None, None, 2)
+    >>> part.batch(0, slice(0, 2), 2) is None, part.batch(1, slice(2, 4), 2)[3]
+    (True, 3.0)
+    >>> part.add(0.5, 2), part.add(float("nan"), 2), part.mean(2)
+    (True, False, 0.5)
+    """
+
+    stops_at_nonfinite = True  # each batch's loss is a float: stop at the first nan
+
+    def __init__(self, X, y, sample_weight, hashes, order, salts, batch_size,
+                 host_sample_weight=None):
+        self.X, self.y, self.sample_weight, self.hashes = X, y, sample_weight, hashes
+        self.order, self.salts, self.total = order, salts, 0.0
+
+    def batch(self, i, idx, count):
+        """``(X, y, sample_weight, total weight)`` of batch ``i``; None for zero weight."""
+        Xb, yb = self.X[idx], self.y[idx]
+        if self.sample_weight is None:
+            return Xb, yb, None, count
+        swb = self.sample_weight[idx]
+        sw_sum = float(swb.sum())
+        return None if sw_sum <= 0 else (Xb, yb, swb, sw_sum)
+
+    def keys(self, idx):
+        """The batch's row keys salted per dropout layer, or None."""
+        return None if self.salts is None else [self.hashes[idx] ^ s for s in self.salts]
+
+    def loss(self, loss, scores, yb, swb):
+        """The batch's loss, a float."""
+        return loss.forward(scores, yb, swb)
+
+    def add(self, value, count):
+        """Add a batch's loss times its row count; False when it is not finite."""
+        if not math.isfinite(value):
+            return False
+        self.total += value * count
+        return True
+
+    def mean(self, n):
+        """The epoch's mean loss."""
+        return self.total / n
 
 
 def _all_finite(a):

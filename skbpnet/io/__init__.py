@@ -82,13 +82,29 @@ from ._build import build_estimator
 from .archive import FORMAT_NAME, checksum, read_archive, write_zip
 from .codec import Decoder, expect
 from .errors import ModelFileError
-from .schema import ESTIMATORS, FORMAT_VERSION, dump
-from .sklearn_objects import TREE_VERSION, dump_tree, is_allowed, load_tree
+from .schema import ESTIMATORS, FORMAT_VERSION, HEADER, PARTS, dump
+from .sklearn_objects import TREE_KEYS, TREE_VERSION, dump_tree, is_allowed, load_tree
 
 __all__ = ["ModelFileError", "save", "load"]
 
-_KEYS_V2 = {"format", "format_version", "estimator", "versions", "params", "attributes",
-            "history", "net", "optimizer", "schedule", "rng", "arrays"}
+VERSIONS = (1, FORMAT_VERSION, TREE_VERSION)  # the format versions that load reads
+
+
+def file_keys(version):
+    """The entries of ``metadata.json`` in a file of format ``version``: one set per version.
+
+    Version 1's are kept by its reader (``io/_v1.py``); version 2's are the
+    header and the stored parts of a BPNet estimator (``schema.PARTS``, read
+    at each call, so a registered part is expected at once); version 3's, a
+    scikit-learn object, are ``sklearn_objects.TREE_KEYS``.
+
+    Examples
+    --------
+    >>> from skbpnet.io import file_keys
+    >>> sorted(file_keys(3))
+    ['arrays', 'estimator', 'format', 'format_version', 'object', 'versions']
+    """
+    return {1: _v1.KEYS, FORMAT_VERSION: {*HEADER, *PARTS}, TREE_VERSION: TREE_KEYS}[version]
 
 
 def save(estimator, path):
@@ -289,7 +305,7 @@ def _check_path(path, shown):
 
 
 def _load(path):
-    meta, arrays = read_archive(path, versions=(1, FORMAT_VERSION, TREE_VERSION))
+    meta, arrays = read_archive(path, versions=VERSIONS)
     digest = meta.pop("sha256", None)
     if not isinstance(digest, str):
         raise ModelFileError("metadata.json has no sha256 checksum.")
@@ -307,7 +323,7 @@ def _load(path):
                     for i, v in enumerate(fitted)})
         return obj, out
     v1 = meta["format_version"] == 1
-    expected = _v1.KEYS if v1 else _KEYS_V2
+    expected = file_keys(meta["format_version"])
     if set(meta) != expected:
         raise ModelFileError(
             f"metadata.json has the entries {sorted(meta)}; expected {sorted(expected)}."

@@ -1,12 +1,9 @@
 """Building one BPNet estimator from its stored parts (a whole file or a nested ``$bpnet``)."""
 
-import numpy as np
-
 from . import _v1
 from .codec import expect
 from .errors import ModelFileError
-from .schema import (OPTIMIZERS, SCHEDULES, architecture_from, assemble, build_net,
-                     build_parts, check_consistency, load_object, load_optimizer_state)
+from .schema import PARTS, architecture_from, assemble, build_parts, check_consistency
 
 __all__ = ["build_estimator", "check_callbacks"]
 
@@ -25,26 +22,23 @@ def build_estimator(cls, meta, decoder, v1=False):
     check_callbacks(params, "params")
     objects = _load_objects(meta, decoder, arch, n_outputs, history)
     if v1:
-        _v1.check_layers(meta["net"], objects["_net"])
-    check_consistency(cls, attrs, objects["_net"])
+        _v1.check_layers(meta["net"], objects["net"])
+    check_consistency(cls, attrs, objects["net"])
     return assemble(cls, params, attrs, objects), attrs.get("_skbpnet_version")
 
 
 def _load_objects(meta, decoder, arch, n_outputs, history):
-    """The network, optimizer, schedule, generator and history, each checked."""
-    rng = decoder.decode(meta["rng"], "rng")
-    if type(rng) is not np.random.Generator:
-        raise ModelFileError("rng is not a NumPy Generator.")
-    net_meta = expect(meta["net"], dict, "net")
-    pv = decoder.decode(net_meta.get("param_vector"), "net.param_vector")
-    net = build_net(arch, n_outputs, net_meta.get("dtype"), pv, rng)
-    opt_meta = expect(meta["optimizer"], dict, "optimizer")
-    opt = load_object(OPTIMIZERS, {k: v for k, v in opt_meta.items() if k != "state"},
-                      decoder, "optimizer")
-    opt = load_optimizer_state(opt, opt_meta, decoder, net)
-    schedule = load_object(SCHEDULES, meta["schedule"], decoder, "schedule")
-    return {"_net": net, "_optimizer": opt, "_schedule": schedule, "_rng": rng,
-            "_history": history}
+    """The network, optimizer, schedule, generator and history, each checked.
+
+    Each part of :data:`~skbpnet.io.schema.PARTS` that has a ``load`` is read,
+    in the table's order; the result holds every part read.
+    """
+    built = {"architecture": (arch, n_outputs), "history": history}
+    for name, part in PARTS.items():
+        if part.load is not None:
+            built[name] = part.load(meta[name], decoder, built)
+    del built["architecture"]
+    return built
 
 
 def check_callbacks(params, where):

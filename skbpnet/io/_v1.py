@@ -7,7 +7,7 @@ are read, checked against each other, and dropped.
 """
 
 from .. import nn
-from .._base import DERIVED_0_1, upgrade_history
+from .._solvers.legacy import DERIVED_0_1, upgrade_history
 from .codec import expect
 from .errors import ModelFileError
 from .schema import architecture_from, check_attribute_names, decode_params

@@ -4,13 +4,16 @@ Format version 2 (written since skbpnet 0.2) stores only what cannot be
 recomputed: the hyperparameters, the fitted values the estimator declares
 (``_FITTED_VALUES``), the training history, the network's architecture and
 flat parameter vector, the optimizer's and the schedule's configuration
-(``get_config()``) and state, and the random generator. Version 1 files
-(skbpnet 0.1) are read by :mod:`skbpnet.io._v1` into the same form.
+(``get_config()``) and state (``get_state()``), and the random generator: the
+parts of :data:`PARTS`. The estimator's state is read and set only through its
+protocol (``_fitted_fields()``, ``_get_fitted_state()``, ``_set_fitted_state()``).
+Version 1 files (skbpnet 0.1) are read by :mod:`skbpnet.io._v1` into the same form.
 """
 
 import math
 import numbers
 import sys
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 import sklearn
@@ -22,9 +25,11 @@ from .._params import validate_params
 from .._solvers import OPTIMIZERS, TrainingHistory
 from . import limits
 from .codec import Encoder, expect, native
+from ._values import check_values
 from .errors import ModelFileError, Unstorable
 
-__all__ = ["FORMAT_VERSION", "dump", "build_parts", "decode_params", "assemble"]
+__all__ = ["FORMAT_VERSION", "Part", "PARTS", "HEADER", "dump", "build_parts",
+           "decode_params", "assemble"]
 
 FORMAT_VERSION = 2
 ESTIMATORS = {"BPNetClassifier": BPNetClassifier, "BPNetRegressor": BPNetRegressor}
@@ -32,6 +37,46 @@ ESTIMATORS = {"BPNetClassifier": BPNetClassifier, "BPNetRegressor": BPNetRegress
 SCHEDULES = nn.SCHEDULES.by_class_name()
 # Left out on purpose: scikit-learn's pickling marker, which unpickling may leave behind.
 IGNORED = ("_sklearn_version",)
+
+
+class Part(NamedTuple):
+    """How one stored part of a BPNet estimator is written and read back.
+
+    ``dump(params, state, enc)`` returns the part's JSON node from the
+    estimator's parameters and fitted state (``_get_fitted_state()``), its
+    arrays added to ``enc``. ``load(node, decoder, built)`` returns the object,
+    checked; ``built`` holds the parts read before it, the architecture
+    (``(Architecture, n_outputs)``) and the history. ``load`` is None for the
+    parts read with the hyperparameters (:func:`build_parts`, ``_v1.read_parts``).
+    """
+
+    dump: Callable
+    load: Optional[Callable] = None
+
+
+# The stored parts of a BPNet estimator, in the order load reads them (the
+# network needs the generator, the optimizer the network): the one table of the
+# keys of a ``$bpnet`` node and, with HEADER, of a version 2 file
+# (``skbpnet.io.file_keys`` gives the keys of every format version).
+PARTS = {
+    "params": Part(lambda params, state, enc: {k: enc.encode(v, f"params.{k}")
+                                               for k, v in params.items()}),
+    "attributes": Part(lambda params, state, enc: {k: enc.encode(v, f"attr.{k}")
+                                                   for k, v in state["values"].items()}),
+    "history": Part(lambda params, state, enc: enc.encode(state["history"].to_dict(),
+                                                          "history")),
+    "rng": Part(lambda params, state, enc: enc.encode(state["rng"], "rng"),
+                lambda node, decoder, built: load_rng(node, decoder)),
+    "net": Part(lambda params, state, enc: _dump_net(state["net"], enc),
+                lambda node, decoder, built: load_net(node, decoder, built)),
+    "optimizer": Part(lambda params, state, enc: _dump_optimizer(state["optimizer"], enc),
+                      lambda node, decoder, built: load_optimizer(node, decoder, built["net"])),
+    "schedule": Part(lambda params, state, enc: _dump_object(state["schedule"], SCHEDULES,
+                                                             "schedule", enc),
+                     lambda node, decoder, built: load_object(SCHEDULES, node, decoder,
+                                                              "schedule")),
+}
+HEADER = ("format", "format_version", "estimator", "versions", "arrays")
 
 
 # -- saving ------------------------------------------------------------------------------
@@ -62,19 +107,10 @@ def array_table(arrays):
 def dump_body(estimator, enc):
     """The stored parts of a fitted estimator (params ... rng), its arrays added to ``enc``."""
     cls, params = _check_storable(estimator)
-    _check_units(cls, estimator.__dict__["_net"])
-    state = estimator._on_host().__dict__  # a model on a device is stored as NumPy
+    state = estimator._get_fitted_state()  # a model on a device is stored as NumPy
+    _check_units(cls, state["net"])
     try:
-        values = cls._FITTED_VALUES + cls._FITTED_OPTIONAL
-        return {
-            "params": {k: enc.encode(v, f"params.{k}") for k, v in params.items()},
-            "attributes": {k: enc.encode(state[k], f"attr.{k}") for k in values if k in state},
-            "history": enc.encode(state["_history"].to_dict(), "history"),
-            "net": _dump_net(state["_net"], enc),
-            "optimizer": _dump_optimizer(state["_optimizer"], enc),
-            "schedule": _dump_object(state["_schedule"], SCHEDULES, "schedule", enc),
-            "rng": enc.encode(state["_rng"], "rng"),
-        }
+        return {name: part.dump(params, state, enc) for name, part in PARTS.items()}
     except Unstorable as exc:
         raise ValueError(
             f"skbpnet.save cannot store this {cls.__name__}: {exc}. The safe format holds "
@@ -91,7 +127,7 @@ def _check_storable(estimator):
             f"Pipelines of them with an allowlist of scikit-learn transformers; got "
             f"{cls.__module__}.{cls.__qualname__}. Use skops (or joblib) for other objects."
         )
-    if "_net" not in estimator.__dict__:
+    if not estimator.__sklearn_is_fitted__():
         from sklearn.exceptions import NotFittedError
 
         raise NotFittedError(
@@ -108,12 +144,12 @@ def _check_storable(estimator):
             f"loading), or save with joblib."
         )
     validate_params(estimator)  # never write a file that load would refuse
-    _check_attributes(cls, estimator.__dict__, params)
+    _check_attributes(cls, vars(estimator), params)
     return cls, params
 
 
 def _check_units(cls, net):
-    """Refuse, before copying any weight, a network wider than load accepts."""
+    """Refuse, before encoding any weight, a network wider than load accepts."""
     linears = [m for m in getattr(net, "layers", ()) if isinstance(m, nn.Linear)]
     if type(net) is not nn.Sequential or not linears:
         return  # refused by _dump_net
@@ -126,9 +162,10 @@ def _check_units(cls, net):
 
 
 def _check_attributes(cls, state, params):
-    known = set(params) | set(cls._FITTED_OBJECTS) | set(cls._FITTED_VALUES)
-    unknown = set(state) - known - set(cls._FITTED_OPTIONAL) - set(IGNORED)
-    missing = set(cls._FITTED_OBJECTS) | set(cls._FITTED_VALUES)
+    fields = cls._fitted_fields()
+    known = set(params) | set(fields["objects"]) | set(fields["values"])
+    unknown = set(state) - known - set(fields["optional"]) - set(IGNORED)
+    missing = set(fields["objects"]) | set(fields["values"])
     missing -= set(state)
     if "_metadata_request" in unknown:
         raise ValueError(
@@ -170,9 +207,9 @@ def _dump_object(obj, table, what, enc):
 
 def _dump_optimizer(opt, enc):
     out = _dump_object(opt, OPTIMIZERS, "optimizer", enc)
-    slots = opt.state
+    slots = opt.get_state()["slots"]
     if slots is not None:
-        slots = [[enc.add_array(f"optimizer.state.{i}.{j}", np.array(a, copy=True))
+        slots = [[enc.add_array(f"optimizer.state.{i}.{j}", a)
                   for j, a in enumerate(slot)] for i, slot in enumerate(slots)]
     out["state"] = slots
     return out
@@ -202,7 +239,8 @@ def decode_params(cls, node, decoder):
 
 
 def check_attribute_names(cls, attrs):
-    required, optional = set(cls._FITTED_VALUES), set(cls._FITTED_OPTIONAL)
+    fields = cls._fitted_fields()
+    required, optional = set(fields["values"]), set(fields["optional"])
     unknown, missing = set(attrs) - required - optional, required - set(attrs)
     if unknown or missing:
         raise ModelFileError(
@@ -215,47 +253,6 @@ def check_attribute_names(cls, attrs):
         if isinstance(value, np.ndarray):
             attrs[key] = native(value)
     check_values(cls, attrs)
-
-
-def _is_int(v, low, high):
-    return type(v) is int and low <= v < high
-
-
-def check_values(cls, attrs):
-    """Each fitted value has its type and range (before any of them sizes anything)."""
-    checks = {"_skbpnet_version": isinstance(attrs["_skbpnet_version"], str),
-              "_dropout_seed": _is_int(attrs["_dropout_seed"], 0, 2**31),
-              "n_iter_": _is_int(attrs["n_iter_"], 0, 2**63),
-              "n_features_in_": _is_int(attrs["n_features_in_"], 1, limits.MAX_UNITS + 1)}
-    names = attrs.get("feature_names_in_")
-    if names is not None:
-        checks["feature_names_in_"] = (isinstance(names, np.ndarray) and names.ndim == 1
-                                       and all(type(x) is str for x in names))
-    if cls is BPNetClassifier:
-        checks["_multilabel"] = type(attrs["_multilabel"]) is bool
-        checks["classes_"] = _valid_classes(attrs["classes_"])
-    bad = [k for k, ok in checks.items() if not ok]
-    if bad:
-        raise ModelFileError("invalid fitted values: " + ", ".join(
-            f"{k}={attrs[k]!r}"[:200] for k in bad) + ".")
-
-
-def _valid_classes(classes):
-    """A 1-D array of numbers, booleans or strings, strictly increasing (np.unique's)."""
-    if not (isinstance(classes, np.ndarray) and classes.ndim == 1 and classes.size >= 1
-            and classes.dtype.kind in "biufSUO"):
-        return False
-    if classes.dtype.kind == "O":  # labels given as objects: strings or numbers, one type
-        items = list(classes)
-        if len({type(x) for x in items}) != 1 or not isinstance(items[0], (str, int, float)):
-            return False
-        try:
-            return all(a < b for a, b in zip(items, items[1:])) and all(x == x for x in items)
-        except TypeError:
-            return False
-    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-        return False
-    return bool((classes[1:] > classes[:-1]).all())
 
 
 def history_from(values):
@@ -285,6 +282,29 @@ def architecture_from(meta, n_features):
     return arch.normalized(), n_outputs
 
 
+def load_rng(node, decoder):
+    """The stored NumPy Generator (dropout's masks and shuffling continue from it)."""
+    rng = decoder.decode(node, "rng")
+    if type(rng) is not np.random.Generator:
+        raise ModelFileError("rng is not a NumPy Generator.")
+    return rng
+
+
+def load_net(node, decoder, built):
+    """The network of the recorded architecture with the stored parameters."""
+    node = expect(node, dict, "net")
+    pv = decoder.decode(node.get("param_vector"), "net.param_vector")
+    return build_net(*built["architecture"], node.get("dtype"), pv, built["rng"])
+
+
+def load_optimizer(node, decoder, net):
+    """The optimizer of its stored type and settings, with its state slots."""
+    node = expect(node, dict, "optimizer")
+    opt = load_object(OPTIMIZERS, {k: v for k, v in node.items() if k != "state"},
+                      decoder, "optimizer")
+    return load_optimizer_state(opt, node, decoder, net)
+
+
 def build_net(arch, n_outputs, dtype_name, pv, rng):
     """The network of ``arch`` with the stored parameters, via fit's own builder."""
     if dtype_name not in ("float32", "float64"):
@@ -302,10 +322,7 @@ def build_net(arch, n_outputs, dtype_name, pv, rng):
         raise ModelFileError("net.param_vector holds NaN or infinite weights.")
     net = arch.build(n_outputs, np.dtype(dtype_name), np.random.default_rng(0))
     net.param_vector[...] = native(pv)
-    for m in net.layers:
-        if isinstance(m, nn.Dropout):
-            m.rng = rng
-    return net.eval()
+    return net.use_rng(rng).eval()
 
 
 def load_object(table, meta, decoder, where):
@@ -335,21 +352,23 @@ def load_object(table, meta, decoder, where):
 
 
 def load_optimizer_state(opt, meta, decoder, net):
+    """Set the stored state slots on ``opt``: one array per parameter group of ``net``."""
     slots = decoder.decode(meta.get("state"), "optimizer.state")
     if slots is not None:
-        k = net.n_penalized
-        shapes = [(k,), (net.param_vector.size - k,)]
-        if not (isinstance(slots, list) and len(slots) == opt._n_slots and all(
-            isinstance(s, list) and len(s) == 2
+        shapes = [tuple(p.shape) for p in net.param_groups()[0]]
+        if not (isinstance(slots, list) and all(
+            isinstance(s, list) and len(s) == len(shapes)
             and all(isinstance(a, np.ndarray) and a.dtype == net.dtype and a.shape == shape
                     and np.isfinite(a).all() for a, shape in zip(s, shapes))
             for s in slots
         )):
-            raise ModelFileError(f"optimizer.state must hold {opt._n_slots} pairs of finite "
-                                 f"{net.dtype} arrays of shapes {shapes}.")
-        slots = [[native(a).copy() for a in s] for s in slots]
-    opt.state = slots
-    return opt
+            raise ModelFileError(f"optimizer.state must hold, per state slot, a list of "
+                                 f"finite {net.dtype} arrays of shapes {shapes}.")
+        slots = [[native(a) for a in s] for s in slots]
+    try:
+        return opt.set_state({"n_steps": opt.n_steps, "slots": slots})  # copies the arrays
+    except ValueError as exc:
+        raise ModelFileError(f"optimizer.state: {exc}") from None
 
 
 def _same_kind(reference, value):
@@ -392,6 +411,4 @@ def assemble(cls, params, attrs, objects):
         validate_params(est)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"invalid parameters ({exc}).") from None
-    est.__dict__.update(attrs)
-    est.__dict__.update(objects)
-    return est
+    return est._set_fitted_state({"values": attrs, **objects})

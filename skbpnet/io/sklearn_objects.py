@@ -41,7 +41,8 @@ from ._dry_run import check_width, dry_run, stored_values
 from .codec import Decoder, Encoder, expect
 from .errors import ModelFileError, Unstorable
 from .fitted_state import check_state, is_fitted
-from .schema import IGNORED, ESTIMATORS, array_table, decode_params, dump_body, writer_versions
+from .schema import (IGNORED, ESTIMATORS, PARTS, array_table, decode_params, dump_body,
+                     writer_versions)
 
 __all__ = ["ALLOWED", "ObjectEncoder", "ObjectDecoder", "is_allowed", "dump_tree", "load_tree"]
 
@@ -59,7 +60,6 @@ _PASSTHROUGH_PARAMS = {"accept_sparse": True, "check_inverse": False,
                        "feature_names_out": "one-to-one", "func": None, "inv_kw_args": None,
                        "inverse_func": None, "kw_args": None, "validate": False}
 _NAMED_LISTS = ("steps", "transformers", "transformers_")  # [(name, estimator, ...), ...]
-_BPNET_KEYS = {"params", "attributes", "history", "net", "optimizer", "schedule", "rng"}
 # A Pipeline's memory caches fitted steps as pickles in a folder, which fit would load.
 _MUST_BE_NONE = {"Pipeline": ("memory",)}
 # Parallelism is a setting of the machine, not of the model (a forged n_jobs=10**6 would
@@ -121,7 +121,7 @@ class ObjectEncoder(Encoder):
 
     def _bpnet(self, est, where):
         name = type(est).__name__
-        if "_net" not in est.__dict__:  # not fitted: a parameter, like a regressor to clone
+        if not est.__sklearn_is_fitted__():  # not fitted: a parameter, like a regressor to clone
             params = est.get_params(deep=False)
             if params.get("callbacks"):
                 raise Unstorable(f"{where} has callbacks, which are code; set them to None")
@@ -241,8 +241,8 @@ class ObjectDecoder(Decoder):
             except (TypeError, ValueError) as exc:
                 raise ModelFileError(f"{where}: invalid parameters ({exc}).") from None
             return est
-        if keys != _BPNET_KEYS:
-            raise ModelFileError(f"{where}: a $bpnet node holds {sorted(_BPNET_KEYS)}; "
+        if keys != set(PARTS):
+            raise ModelFileError(f"{where}: a $bpnet node holds {sorted(PARTS)}; "
                                  f"got {sorted(keys)}.")
         try:
             est, fitted = build_estimator(cls, node, self)

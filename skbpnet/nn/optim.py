@@ -21,7 +21,7 @@ import numbers
 
 import numpy as np
 
-from ._namespace import get_namespace
+from ._namespace import copy_array, copy_into, get_namespace
 
 try:  # BLAS level 1 (axpy, scal) fuses passes; the core still needs only NumPy
     from scipy.linalg import blas as _blas
@@ -223,6 +223,86 @@ class Optimizer:
         if self.state is not None:
             self.state = [[asarray_on(a, xp, device) for a in slot] for slot in self.state]
         self._scratch = None
+        return self
+
+    def get_state(self, out=None):
+        """The step count and copies of the state arrays, to give back to :meth:`set_state`.
+
+        The state is one slot per kind of array the optimizer keeps (SGD: the
+        velocities; Adam: the two moments), each slot one array per parameter
+        group of :meth:`Sequential.param_groups() <skbpnet.nn.Sequential.param_groups>`.
+
+        Parameters
+        ----------
+        out : dict, default=None
+            A state returned earlier by this method, for the same parameters:
+            its arrays are overwritten and reused (no allocation).
+
+        Returns
+        -------
+        dict
+            ``{"n_steps": int, "slots": list of lists of arrays, or None}``
+            (None before the first step).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbpnet.nn import Adam
+        >>> opt = Adam(0.1)
+        >>> opt.step([np.ones(2), np.ones(1)], [np.ones(2), np.ones(1)])
+        >>> state = opt.get_state()
+        >>> state["n_steps"], len(state["slots"]), len(state["slots"][0])
+        (1, 2, 2)
+        """
+        slots = self.state
+        if slots is not None and out is not None and out["slots"] is not None:
+            for slot_out, slot in zip(out["slots"], slots):
+                for dst, src in zip(slot_out, slot):
+                    copy_into(dst, src)
+            slots = out["slots"]
+        elif slots is not None:
+            slots = [[copy_array(a) for a in slot] for slot in slots]
+        return {"n_steps": self.n_steps, "slots": slots}
+
+    def set_state(self, state):
+        """Set the step count and (copies of) the state arrays from :meth:`get_state`'s form.
+
+        Parameters
+        ----------
+        state : dict
+            ``{"n_steps": int, "slots": list of lists of arrays, or None}``;
+            ``slots`` holds as many slots as this optimizer keeps.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            If ``slots`` does not hold one list per slot of this optimizer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbpnet.nn import SGD
+        >>> opt = SGD(0.1).set_state({"n_steps": 3, "slots": [[np.zeros(2)]]})
+        >>> opt.n_steps, opt.state[0][0].shape
+        (3, (2,))
+        >>> SGD(0.1).set_state({"n_steps": 0, "slots": []})
+        Traceback (most recent call last):
+        ...
+        ValueError: SGD keeps 1 state slot(s); got 0.
+        """
+        slots = state["slots"]
+        if slots is not None:
+            if not (isinstance(slots, list) and len(slots) == self._n_slots
+                    and all(isinstance(slot, list) for slot in slots)):
+                n = len(slots) if isinstance(slots, list) else type(slots).__name__
+                raise ValueError(f"{type(self).__name__} keeps {self._n_slots} state "
+                                 f"slot(s); got {n}.")
+            slots = [[copy_array(a) for a in slot] for slot in slots]
+        self.n_steps, self.state = state["n_steps"], slots
         return self
 
     def __getstate__(self):

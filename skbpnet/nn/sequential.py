@@ -252,6 +252,45 @@ class Sequential(Module):
             layer.train(mode)
         return self
 
+    def param_groups(self):
+        """The parameters and their gradients in two groups: weights (penalised), then biases.
+
+        Each group is a view of ``param_vector`` (or ``grad_vector``): an
+        optimizer steps over two arrays, keeps one state array per group, and
+        a penalty is given per group (``l2=[alpha, 0.0]``).
+
+        Returns
+        -------
+        params, grads : list of two 1-D arrays each
+
+        Examples
+        --------
+        >>> from skbpnet.nn import Linear, Sequential
+        >>> net = Sequential(Linear(3, 2, random_state=0))
+        >>> params, grads = net.param_groups()
+        >>> [p.shape for p in params], [g.shape for g in grads]
+        ([(6,), (2,)], [(6,), (2,)])
+        """
+        pv, gv, k = self.param_vector, self.grad_vector, self.n_penalized
+        return [pv[:k], pv[k:]], [gv[:k], gv[k:]]
+
+    def use_rng(self, rng):
+        """Make every :class:`~skbpnet.nn.Dropout` layer draw its masks from ``rng``; returns self.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbpnet.nn import Dropout, Linear, Sequential
+        >>> rng = np.random.default_rng(0)
+        >>> net = Sequential(Dropout(0.5), Linear(2, 1, random_state=0)).use_rng(rng)
+        >>> net.layers[0].rng is rng
+        True
+        """
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                layer.rng = rng
+        return self
+
     def get_state(self):
         """Return ``{'layers': [state of each layer]}`` (copies)."""
         return {"layers": [layer.get_state() for layer in self.layers]}
