@@ -45,12 +45,6 @@ def smooth_clip(x):
     return x / np.sqrt(1.0 + (x / 3.0) ** 2)
 
 
-def _as_float(X):
-    if hasattr(X, "to_numpy"):  # a DataFrame, nullable integer columns included
-        return X.to_numpy(dtype=np.float64, na_value=np.nan)
-    return np.asarray(X, dtype=np.float64)
-
-
 def date_parts(X):
     """Each column of ``X`` parsed as dates, as :data:`DATE_PARTS` (NaN where not a date).
 
@@ -133,8 +127,23 @@ class SmoothClipScaler(TransformerMixin, BaseEstimator):
     def __init__(self, dates=False):
         self.dates = dates
 
-    def _values(self, X):
-        return date_parts(X) if self.dates else _as_float(X)
+    def _values(self, X, reset):
+        """The numbers to scale: X checked as scikit-learn does, or its date parts."""
+        from sklearn.utils.validation import (_check_feature_names, _check_n_features,
+                                              validate_data)
+
+        if not self.dates:
+            return validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan",
+                                 reset=reset)
+        _check_feature_names(self, X, reset=reset)
+        _check_n_features(self, X, reset=reset)
+        return date_parts(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = self.dates
+        return tags
 
     def fit(self, X, y=None):
         """Learn each output column's median and scale.
@@ -150,12 +159,8 @@ class SmoothClipScaler(TransformerMixin, BaseEstimator):
         -------
         self : SmoothClipScaler
         """
-        from sklearn.utils.validation import _check_feature_names, _check_n_features
-
         self._validate_params()
-        _check_feature_names(self, X, reset=True)
-        values = self._values(X)
-        _check_n_features(self, values if not self.dates else X, reset=True)
+        values = self._values(X, reset=True)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
             q25, center, q75 = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0)
@@ -179,12 +184,8 @@ class SmoothClipScaler(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_outputs)
             float64 in (-3, 3).
         """
-        from sklearn.utils.validation import _check_feature_names, _check_n_features
-
         check_is_fitted(self)
-        _check_feature_names(self, X, reset=False)
-        values = self._values(X)
-        _check_n_features(self, values if not self.dates else X, reset=False)
+        values = self._values(X, reset=False)
         out = smooth_clip((values - self.center_) / self.scale_)
         out[~np.isfinite(out)] = 0.0
         return out
