@@ -77,7 +77,7 @@ def date_parts(X):
         if getattr(col.dt, "tz", None) is not None:
             col = col.dt.tz_convert("UTC").dt.tz_localize(None)
         seconds = (col - pd.Timestamp("1970-01-01")).dt.total_seconds()
-        parts = (seconds / 86400.0, col.dt.year, col.dt.month, col.dt.day, col.dt.dayofweek,
+        parts = (seconds / 86400.0, col.dt.year, col.dt.month, col.dt.day, col.dt.day_of_week,
                  col.dt.hour + col.dt.minute / 60.0)
         for k, part in enumerate(parts):
             out[:, len(DATE_PARTS) * j + k] = part.to_numpy(dtype=np.float64, na_value=np.nan)

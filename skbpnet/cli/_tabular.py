@@ -229,13 +229,14 @@ def _describe(out, args, X_train, X_test, plans, task, dropped, y_train):
     what = (f"classification into {len(np.unique(y_train))} classes" if task == "classification"
             else "regression")
     other = "regression" if task == "classification" else "classification"
+    switchable = args.task == "auto" and np.asarray(y_train).dtype.kind in "iuf"
     count = {k: sum(p.kind == k and p.width > 0 for p in plans) for k in ("numeric", "text", "date")}
     out.write(f"{os.path.basename(args.data)}: {X_train.shape[0]} training and "
               f"{X_test.shape[0]} held-out rows; {count['numeric']} numeric column(s), "
               f"{count['text']} text column(s), {count['date']} date column(s), "
               f"{sum(p.width == 0 for p in plans)} dropped; {what} of {args.target!r}\n")
     out.write(f"task: {task} ({reason}"
-              f"{'; --task ' + other + ' to change' if args.task == 'auto' else ''})\n")
+              f"{'; --task ' + other + ' to change' if switchable else ''})\n")
     out.write(column_table(plans))
     out.write(f"network: {'-'.join(map(str, args.hidden))} hidden, {args.solver}, lr {args.lr}, "
               f"batch {args.batch_size}, {args.epochs} epochs\n")
