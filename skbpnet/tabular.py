@@ -14,7 +14,8 @@ import numpy as np
 
 from ._smooth_clip import DATE_PARTS, SmoothClipScaler, date_parts, smooth_clip
 
-__all__ = ["ColumnPlan", "DATE_PARTS", "SmoothClipScaler", "date_parts", "encoded_size",
+__all__ = ["ColumnPlan", "DATE_PARTS", "SmoothClipScaler", "build_pipeline", "check_classes",
+           "date_parts", "default_estimator", "encoded_size",
            "infer_task", "make_pipeline_for", "plan_columns", "smooth_clip"]
 
 # AutoGluon's thresholds (autogluon.core.utils.infer_problem_type): a numeric target
@@ -23,6 +24,7 @@ MULTICLASS_UPPER_LIMIT = 1000
 REGRESS_THRESHOLD_LARGE, REGRESS_THRESHOLD_SMALL, LARGE_DATA = 0.05, 0.1, 1000
 # Beyond AutoGluon: a classification needs classes with rows enough to learn from.
 MIN_ROWS_PER_CLASS = 5
+FEW_CLASSES = 10  # up to this many, the command's own checks of small tables apply
 MAX_ONEHOT = 30  # a text column's width: its 29 most frequent values and one for the rest
 MIN_ID_ROWS = 20  # fewer rows than this: all distinct values prove nothing
 
@@ -94,7 +96,8 @@ def check_classes(y):
     Raises
     ------
     ValueError
-        With more than 1000 classes, or fewer than 5 rows a class on average.
+        With more than 1000 classes, or more than 10 with fewer than 5 rows a
+        class on average.
 
     Examples
     --------
@@ -107,11 +110,12 @@ def check_classes(y):
     ValueError: 100 classes in 100 rows is too many to learn: ...
     """
     n, k = len(y), len(np.unique(np.asarray(y).astype(str)))
-    if k > MULTICLASS_UPPER_LIMIT or k * MIN_ROWS_PER_CLASS > n:
+    if k > MULTICLASS_UPPER_LIMIT or (k > FEW_CLASSES and k * MIN_ROWS_PER_CLASS > n):
         raise ValueError(
             f"{k} classes in {n} rows is too many to learn: classification needs at most "
-            f"{MULTICLASS_UPPER_LIMIT} classes and {MIN_ROWS_PER_CLASS} rows a class on "
-            f"average; for a numeric target, use --task regression (task='regression')")
+            f"{MULTICLASS_UPPER_LIMIT} classes and, beyond {FEW_CLASSES}, {MIN_ROWS_PER_CLASS} "
+            f"rows a class on average; for a numeric target, use --task regression "
+            f"(task='regression')")
 
 
 def _is_date_text(col):
