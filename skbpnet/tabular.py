@@ -313,6 +313,16 @@ def make_pipeline_for(X, y, task="auto", drop=(), keep=(), estimator=None):
 def default_estimator(task):
     """The network of ``skbpnet train`` with its default options, for ``task``.
 
+    Parameters
+    ----------
+    task : {'classification', 'regression'}
+        Which estimator.
+
+    Returns
+    -------
+    BPNetClassifier or BPNetRegressor
+        Unfitted, with the parameters of :data:`skbpnet.presets.TABULAR_DEFAULTS`.
+
     Examples
     --------
     >>> from skbpnet.tabular import default_estimator
@@ -328,6 +338,20 @@ def default_estimator(task):
 
 def build_pipeline(plans, estimator):
     """The preprocessing of ``plans`` followed by ``estimator``, as a Pipeline.
+
+    Parameters
+    ----------
+    plans : list of ColumnPlan
+        From :func:`plan_columns`; columns of width 0 are left out.
+    estimator : BPNetClassifier or BPNetRegressor
+        The network; a regressor is wrapped in a TransformedTargetRegressor
+        that standardises the target.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Steps ``preprocess`` and ``network``. The text columns' one-hot encoder
+        keeps at most 30 values a column only when some column has more.
 
     Examples
     --------
