@@ -102,7 +102,7 @@ class SmoothClipScaler(TransformerMixin, BaseEstimator):
         half the range, else 1.
     n_features_in_ : int
         The number of input columns.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Their names, when fitted on a DataFrame with string column names.
 
     See Also
