@@ -113,7 +113,8 @@ def validate_params(est):
             f"The 'verbose' parameter of {name} must be a bool or an int; got {verbose!r}.")
     callbacks = params.get("callbacks")
     if callbacks is not None and (
-        isinstance(callbacks, (str, bytes)) or not all(callable(cb) for cb in _as_list(callbacks))
+        isinstance(callbacks, (str, bytes))
+        or not all(callable(cb) for cb in callback_list(callbacks))
     ):
         raise InvalidParameterError(
             f"The 'callbacks' parameter of {name} must be None or a list of callables; "
@@ -128,7 +129,7 @@ def validate_params(est):
 
 def _check_lbfgs(name, params):
     callbacks = params.get("callbacks")
-    if params["solver"] == "lbfgs" and callbacks is not None and _as_list(callbacks):
+    if params["solver"] == "lbfgs" and callbacks is not None and callback_list(callbacks):
         raise InvalidParameterError(
             f"{name} cannot call callbacks with solver='lbfgs': L-BFGS has no epochs. Use "
             f"solver='adam' or 'sgd', or callbacks=None."
@@ -198,7 +199,15 @@ def _check_class_weight(name, cw):
         )
 
 
-def _as_list(callbacks):
+def callback_list(callbacks):
+    """The ``callbacks`` parameter as a list: one callable, or an iterable of them.
+
+    Examples
+    --------
+    >>> from skbpnet._params import callback_list
+    >>> callback_list(print) == [print], callback_list((print, len)) == [print, len]
+    (True, True)
+    """
     try:
         return list(callbacks)
     except TypeError:

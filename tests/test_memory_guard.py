@@ -227,7 +227,7 @@ def test_blocks_change_no_prediction_or_hold_out_score():
     np.testing.assert_allclose(est.decision_function(X), whole)
     held_out = est.validation_scores_
     # Blocks of 7 rows: the same hold-out scores, the same losses up to rounding
-    import skbpnet._network as network
+    import skbpnet._scoring as network
 
     original = network.rows_per_block
     try:
