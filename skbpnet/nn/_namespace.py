@@ -87,10 +87,15 @@ def standard_namespace(*arrays):
     [1.0, 0.0]
     """
     xp = get_namespace(*arrays)
-    return _compat().array_namespace(*arrays) if xp is np else xp
+    if xp is not np:
+        return xp
+    if "numpy" not in _STANDARD:  # compat's lookup costs microseconds: once per process
+        _STANDARD["numpy"] = _compat().array_namespace(np.empty(0))
+    return _STANDARD["numpy"]
 
 
 _BY_TYPE = {}  # array type -> its namespace (numpy for host types): a lookup per call
+_STANDARD = {}  # "numpy" -> array_api_compat's wrapper of NumPy
 _DEVICE_ATTRIBUTE = ("torch", "cupy", "array_api_strict")  # whose .device is the device
 
 
