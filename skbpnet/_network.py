@@ -9,8 +9,6 @@ stored beside them.
 
 from typing import NamedTuple
 
-import numpy as np
-
 from . import nn
 
 __all__ = ["Architecture"]

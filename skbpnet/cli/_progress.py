@@ -6,8 +6,6 @@ import os
 import signal
 import threading
 
-import numpy as np
-
 from ..nn import get_namespace, is_numpy, to_numpy
 
 __all__ = ["Progress", "format_seconds", "class_indices"]
