@@ -377,7 +377,7 @@ def skbpnet_fit(X, y, preset, seed):
 def skbpnet_accuracy(clf, X_test, y_test):
     import sklearn
 
-    from skbpnet.nn._namespace import to_numpy
+    from skbpnet.nn import to_numpy
 
     with sklearn.config_context(array_api_dispatch=True):
         return float(np.mean(to_numpy(clf.predict(X_test)) == y_test))

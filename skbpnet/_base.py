@@ -17,8 +17,9 @@ from ._device import (DeviceMixin, cast, check_same_namespace, host_targets, inp
 from ._factories import continue_optimizer, continue_schedule, make_optimizer, make_schedule
 from ._guard import fitting
 from ._memory import check_fit_size
-from ._network import Architecture, predict_scores
-from ._params import validate_params
+from ._network import Architecture
+from ._params import stochastic_solvers, validate_params
+from ._scoring import predict_scores
 from ._solvers import SOLVERS, TrainingHistory, fit_stochastic, report
 from ._solvers.legacy import upgrade_history
 
@@ -114,7 +115,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
 
     def _linears(self):
         check_is_fitted(self, "_net")
-        return [m for m in self._net.layers if isinstance(m, nn.Linear)]
+        return self._net.linear_layers()
 
     @property
     def coefs_(self):
@@ -233,9 +234,9 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         saved = dict(self.__dict__)  # restored if anything below fails
         try:
             xp, device = input_namespace(X)
-            if xp is not np:  # X on a device: y, weights and classes are encoded on the host
+            if not nn.is_numpy(xp):  # X on a device: y, weights and classes are encoded on the host
                 y, sample_weight = host_targets(y, sample_weight)
-                classes = None if classes is None else nn._namespace.to_numpy(classes)
+                classes = None if classes is None else nn.to_numpy(classes)
             X, y = validate_data(
                 self,
                 X,
@@ -249,8 +250,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
             if sparse.issparse(X) and X.format == "csc":
                 X = X.tocsr()  # row batches need CSR
             y_enc, n_outputs = self._encode_y(y, continuing, incremental, classes)
-            X_host = X if xp is np else np.empty((X.shape[0], 0), numpy_dtype(X.dtype))
-            sw = self._sample_weight(X_host, y, sample_weight)
+            sw = self._sample_weight(y, sample_weight, numpy_dtype(X.dtype))
             self._fit_validated(X, y_enc, sw, hidden, n_outputs, continuing, incremental)
         except BaseException:
             self.__dict__.clear()
@@ -269,7 +269,8 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
     def _fit_validated(self, X, y, sw, hidden, n_outputs, continuing, incremental):
         arch = Architecture.from_params(self, hidden)
         check_fit_size(type(self).__name__, arch, n_outputs, numpy_dtype(X.dtype).itemsize,
-                       X.shape[0], self.get_params(deep=False), continuing)
+                       X.shape[0], self.get_params(deep=False), continuing,
+                       SOLVERS[self.solver], stochastic_solvers())
         state = (self._continued_state(arch, incremental) if continuing
                  else self._new_state(arch, n_outputs, numpy_dtype(X.dtype)))
         net, opt, schedule, rng, history, seed = state
@@ -311,13 +312,14 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
     def _fit_on_host(self, fit, net, opt, X, y, sw, history, params, where):
         """A solver that is not stochastic (L-BFGS-B is SciPy's) runs on NumPy: on a
         device on a host copy of the data and the network, moved back after."""
-        if where[0] is not np:
-            X = nn._namespace.to_numpy(X)
-        if model_namespace(net)[0] is not np:
+        on_device = not nn.is_numpy(where[0])
+        if on_device:
+            X = nn.to_numpy(X)
+        if not nn.is_numpy(model_namespace(net)[0]):
             net.to_namespace(np)
             opt.to_namespace(np)
         result = fit(net, self._make_loss(), X, y, sw, history, params=params)
-        if where[0] is not np:
+        if on_device:
             net.to_namespace(*where)
             opt.to_namespace(*where)
         return result
@@ -355,10 +357,15 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         """The classes to stratify the early-stopping hold-out on, or None."""
         return None
 
-    def _sample_weight(self, X, y, sample_weight):
+    def _sample_weight(self, y, sample_weight, dtype):
+        """The weights as a NumPy array of ``dtype``, one per row of ``y``, or None.
+
+        Weights are checked and used on the host, as the targets are, wherever X is:
+        their rows are counted on ``y`` (the host targets, as many rows as X).
+        """
         if sample_weight is None:
             return None
-        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        sw = _check_sample_weight(sample_weight, y, dtype=dtype, ensure_non_negative=True)
         if not sw.sum() > 0:
             raise ValueError(
                 "sample_weight sums to zero: at least one sample needs a positive weight."

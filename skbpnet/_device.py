@@ -13,8 +13,8 @@ import numpy as np
 import sklearn
 from scipy import sparse
 
-from .nn import _namespace
-from .nn._namespace import numpy_dtype
+from .nn import (converter_target, device_of, get_namespace, is_array_api_obj, is_numpy,
+                 numpy_dtype, to_numpy)
 
 __all__ = ["DeviceMixin", "input_namespace", "model_namespace", "check_same_namespace",
            "numpy_dtype", "namespace_dtype", "host_targets", "cast"]
@@ -27,14 +27,14 @@ class DeviceMixin:
         """A copy whose arrays ``converter`` moved (scikit-learn's ``move_estimator_to``)."""
         new = copy.deepcopy(self)
         if "_net" in new.__dict__:
-            xp, device = _namespace.converter_target(converter, self._net.dtype)
+            xp, device = converter_target(converter, self._net.dtype)
             new._net.to_namespace(xp, device)
             new._optimizer.to_namespace(xp, device)
         return new
 
     def _on_host(self):
         """This estimator, or a NumPy copy of it when its network lives on a device."""
-        if "_net" not in self.__dict__ or model_namespace(self._net)[0] is np:
+        if "_net" not in self.__dict__ or is_numpy(model_namespace(self._net)[0]):
             return self
         return self.__sklearn_array_api_convert__(np.asarray)
 
@@ -68,15 +68,14 @@ def input_namespace(X):
     """
     if not sklearn.get_config().get("array_api_dispatch", False):
         return np, "cpu"
-    compat = _namespace._compat()
-    if isinstance(X, np.ndarray) or not compat.is_array_api_obj(X):
-        return np, "cpu"  # NumPy, lists, data frames, sparse matrices
+    if not is_array_api_obj(X):
+        return np, "cpu"  # lists, data frames, sparse matrices
     if "sparse" in str(getattr(X, "layout", "")) or getattr(X, "is_sparse", False):
         raise ValueError(
             "skbpnet does not train on sparse tensors: pass a dense tensor to train on its "
             "device, or a SciPy sparse matrix (CSR or CSC), which trains on the host.")
-    xp = _namespace.get_namespace(X)
-    if _namespace.is_numpy(xp):
+    xp = get_namespace(X)
+    if is_numpy(xp):
         return np, "cpu"
     name = getattr(xp, "__name__", "")
     if "jax" in name or "dask" in name:
@@ -85,19 +84,17 @@ def input_namespace(X):
             f"parameters in place, which {name.split('.')[-1]} arrays do not allow. Under "
             f"array_api_dispatch it takes PyTorch tensors, CuPy arrays and array_api_strict "
             f"arrays; convert X (for example with numpy.asarray) for anything else.")
-    return xp, _namespace.device_of(X)
+    return xp, device_of(X)
 
 
 def model_namespace(net):
     """``(xp, device)`` of a network's parameters."""
-    pv = net.param_vector
-    if isinstance(pv, np.ndarray):
-        return np, "cpu"
-    return _namespace.get_namespace(pv), _namespace.device_of(pv)
+    xp = get_namespace(net.param_vector)
+    return (np, "cpu") if is_numpy(xp) else (xp, device_of(net.param_vector))
 
 
 def _name(xp):
-    return "numpy" if xp is np else getattr(xp, "__name__", str(xp)).split(".")[-1]
+    return "numpy" if is_numpy(xp) else getattr(xp, "__name__", str(xp)).split(".")[-1]
 
 
 def check_same_namespace(est, xp, device, method):
@@ -107,13 +104,13 @@ def check_same_namespace(est, xp, device, method):
     says how to move the model.
     """
     model_xp, model_device = model_namespace(est._net)
-    if model_xp is xp and (xp is np or model_device == device):
+    if model_xp is xp and (is_numpy(xp) or model_device == device):
         return
     where = (f"namespace {_name(model_xp)}" if model_xp is not xp
              else f"device {model_device}")
     got = f"{_name(xp)} on {device}" if model_xp is not xp else f"device {device}"
-    hint = ("pass arrays of that namespace under sklearn.config_context("
-            "array_api_dispatch=True)" if xp is np else "pass arrays of that namespace and device")
+    hint = ("pass arrays of that namespace under sklearn.config_context(array_api_dispatch=True)"
+            if is_numpy(xp) else "pass arrays of that namespace and device")
     raise ValueError(
         f"Inputs passed to {type(est).__name__}.{method}() must use the same namespace and "
         f"the same device as those passed to fit(). The model lives in {where}; the input is "
@@ -126,12 +123,11 @@ def check_same_namespace(est, xp, device, method):
 
 def namespace_dtype(xp, dtype):
     """The dtype of ``xp`` with the name of NumPy dtype ``dtype``."""
-    return np.dtype(dtype) if xp is np else getattr(xp, np.dtype(dtype).name)
+    return np.dtype(dtype) if is_numpy(xp) else getattr(xp, np.dtype(dtype).name)
 
 
 def host_targets(y, sample_weight):
     """y and sample_weight as NumPy, for a fit on a device (they are small; encoded on the host)."""
-    to_numpy = _namespace.to_numpy
     return to_numpy(y), None if sample_weight is None else to_numpy(sample_weight)
 
 
@@ -141,8 +137,8 @@ def cast(X, dtype):
     ``X`` is NumPy, a SciPy sparse matrix, or an array of another namespace,
     which keeps its namespace (``dtype`` may be named in either).
     """
-    host = isinstance(X, np.ndarray) or sparse.issparse(X)
-    xp = np if host else _namespace.get_namespace(X)
+    xp = get_namespace(X)  # NumPy for NumPy arrays and SciPy sparse matrices
+    host = is_numpy(xp)
     dtype = namespace_dtype(xp, numpy_dtype(dtype))
     if X.dtype == dtype:
         return X

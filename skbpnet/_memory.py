@@ -91,7 +91,7 @@ def available_memory():
         return None
 
 
-def fit_memory(sizes, itemsize, batch, solver="adam", *, early_stopping=False,
+def fit_memory(sizes, itemsize, batch, slots=2, *, full_batch=False, early_stopping=False,
                continuing=False, input_dropout=False):
     """Bytes a fit needs, from the layer sizes alone (an estimate: the main arrays).
 
@@ -102,8 +102,12 @@ def fit_memory(sizes, itemsize, batch, solver="adam", *, early_stopping=False,
     itemsize : int
         Bytes per value of the network's dtype (4 or 8).
     batch : int
-        Rows of one training step (lbfgs: every sample).
-    solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
+        Rows of one training step (a full-batch solver such as lbfgs: every sample).
+    slots : int, default=2
+        Arrays of the parameters' size that the optimizer keeps (Adam 2, SGD 1; a
+        solver's ``state_slots``).
+    full_batch : bool, default=False
+        A solver that takes every row at once (L-BFGS-B and its vectors).
     early_stopping : bool, default=False
         One more copy of the parameters and optimizer state (the best epoch).
     continuing : bool, default=False
@@ -122,12 +126,12 @@ def fit_memory(sizes, itemsize, batch, solver="adam", *, early_stopping=False,
     True
     """
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    slots = {"adam": 3, "sgd": 2}.get(solver, 0)  # moments or velocities, and a scratch vector
+    slots = slots + 1 if slots else 0  # moments or velocities, and a scratch vector
     copies = 2 + slots  # parameters and gradients
     copies += (1 + slots) * (1 + bool(early_stopping))  # rollback snapshots
     copies += (2 + slots) * bool(continuing)  # the fitted state, kept until the commit
     total = copies * n_params * itemsize
-    if solver == "lbfgs":
+    if full_batch:
         total += _LBFGS_COPIES * n_params * 8
     widths = sum(sizes[1:])
     # forward outputs, activations, the gradients flowing back, the loss's scratch
@@ -137,7 +141,8 @@ def fit_memory(sizes, itemsize, batch, solver="adam", *, early_stopping=False,
     return total
 
 
-def check_fit_size(name, arch, n_outputs, itemsize, n_samples, params, continuing=False):
+def check_fit_size(name, arch, n_outputs, itemsize, n_samples, params, continuing=False,
+                   solver=None, stochastic_advice="solver='adam' or 'sgd'"):
     """Refuse a fit whose layers no model file holds, or that needs more memory than there is.
 
     Parameters
@@ -153,6 +158,11 @@ def check_fit_size(name, arch, n_outputs, itemsize, n_samples, params, continuin
     params : dict
         The estimator's ``get_params()``.
     continuing : bool, default=False
+    solver : skbpnet._solvers.registry.Solver, default=None
+        The solver's entry (its ``state_slots`` and whether it is stochastic);
+        None: Adam's.
+    stochastic_advice : str, default="solver='adam' or 'sgd'"
+        The stochastic solvers, as the message names them (from the registry).
 
     Raises
     ------
@@ -170,10 +180,11 @@ def check_fit_size(name, arch, n_outputs, itemsize, n_samples, params, continuin
     skbpnet._memory.FitTooLargeError: BPNetClassifier cannot fit a hidden layer of ...
     """
     sizes = [arch.n_features, *arch.hidden, n_outputs]
+    full_batch = solver is not None and not solver.stochastic
+    slots = 2 if solver is None else solver.state_slots
     batch = params["batch_size"]
-    batch = n_samples if params["solver"] == "lbfgs" else min(
-        200 if batch == "auto" else int(batch), n_samples)
-    need = fit_memory(sizes, itemsize, batch, params["solver"],
+    batch = n_samples if full_batch else min(200 if batch == "auto" else int(batch), n_samples)
+    need = fit_memory(sizes, itemsize, batch, slots, full_batch=full_batch,
                       early_stopping=params["early_stopping"], continuing=continuing,
                       input_dropout=arch.input_dropout > 0)
     too_wide = _too_wide(arch, n_outputs)
@@ -185,8 +196,8 @@ def check_fit_size(name, arch, n_outputs, itemsize, n_samples, params, continuin
     available = available_memory()
     if available is not None and need > available:
         fixes = ["smaller hidden_layer_sizes"]
-        fixes += (["solver='adam' or 'sgd' (lbfgs takes every row at once)"]
-                  if params["solver"] == "lbfgs" else ["a smaller batch_size"])
+        fixes += ([f"{stochastic_advice} ({params['solver']!r} takes every row at once)"]
+                  if full_batch else ["a smaller batch_size"])
         fixes += ["dtype='float32'"] if itemsize > 4 else []
         raise FitTooLargeError(
             f"{name} would need about {_gib(need)} of memory to fit (the parameters, their "

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
+from ._solvers.callbacks import callback_list
 from ._solvers.registry import SOLVERS, is_stochastic
 from .nn import ACTIVATIONS, LOSSES, SCHEDULES
 
@@ -114,7 +115,8 @@ def validate_params(est):
             f"The 'verbose' parameter of {name} must be a bool or an int; got {verbose!r}.")
     callbacks = params.get("callbacks")
     if callbacks is not None and (
-        isinstance(callbacks, (str, bytes)) or not all(callable(cb) for cb in _as_list(callbacks))
+        isinstance(callbacks, (str, bytes))
+        or not all(callable(cb) for cb in callback_list(callbacks))
     ):
         raise InvalidParameterError(
             f"The 'callbacks' parameter of {name} must be None or a list of callables; "
@@ -127,8 +129,15 @@ def validate_params(est):
     return [int(s) for s in sizes]
 
 
-def _stochastic_solvers():
-    """``solver='adam' or 'sgd'``: the advice of the messages below."""
+def stochastic_solvers():
+    """The registered stochastic solvers as messages name them, for their advice.
+
+    Examples
+    --------
+    >>> from skbpnet._params import stochastic_solvers
+    >>> stochastic_solvers()
+    "solver='adam' or 'sgd'"
+    """
     names = [repr(n) for n in sorted(SOLVERS) if is_stochastic(n)]
     return "solver=" + (f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0])
 
@@ -138,16 +147,16 @@ def _check_lbfgs(name, params):
     if is_stochastic(solver):
         return
     callbacks = params.get("callbacks")
-    if callbacks is not None and _as_list(callbacks):
+    if callbacks is not None and callback_list(callbacks):
         raise InvalidParameterError(
             f"{name} cannot call callbacks with solver={solver!r}: it fits all rows at once, "
-            f"without epochs. Use {_stochastic_solvers()}, or callbacks=None."
+            f"without epochs. Use {stochastic_solvers()}, or callbacks=None."
         )
     for key in ("dropout", "input_dropout"):
         if params.get(key, 0) > 0:
             raise InvalidParameterError(
                 f"{name} cannot combine solver={solver!r} with {key}={params[key]}: it "
-                f"needs a deterministic objective. Use {_stochastic_solvers()}, or {key}=0."
+                f"needs a deterministic objective. Use {stochastic_solvers()}, or {key}=0."
             )
 
 
@@ -175,7 +184,7 @@ def _check_max_norm(name, params):
         raise InvalidParameterError(
             f"{name} cannot combine solver={params['solver']!r} with max_norm={c!r}: the "
             f"constraint is applied after each minibatch update, and this solver makes none. "
-            f"Use {_stochastic_solvers()}, or max_norm=None."
+            f"Use {stochastic_solvers()}, or max_norm=None."
         )
 
 
@@ -207,9 +216,3 @@ def _check_class_weight(name, cw):
             f"mapping classes to finite, non-negative weights; got {cw!r}."
         )
 
-
-def _as_list(callbacks):
-    try:
-        return list(callbacks)
-    except TypeError:
-        return [callbacks]

@@ -71,7 +71,7 @@ except ImportError as exc:  # pragma: no cover - exercised without skl2onnx only
 
 from . import nn
 from ._estimators import BPNetClassifier, BPNetRegressor
-from .nn._namespace import numpy_dtype
+from .nn import numpy_dtype
 
 __all__ = ["register_converters"]
 

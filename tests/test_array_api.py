@@ -316,6 +316,21 @@ def test_device_models_export_with_skops_and_onnx(space, digits):
     np.testing.assert_allclose(proba, expected, atol=1e-10)
 
 
+@pytest.mark.parametrize("bad", ["short", "negative", "2-D"])
+def test_sample_weights_of_a_device_fit_are_checked_as_on_the_host(space, digits, bad):
+    # the weights are checked on the host against y's rows: the same refusal as a NumPy fit
+    xp, device, to_xp = space
+    X, y = digits
+    sw = {"short": np.ones(len(y) - 1), "negative": -np.ones(len(y)),
+          "2-D": np.ones((len(y), 2))}[bad]
+    with pytest.raises(ValueError) as on_host:
+        BPNetClassifier(max_iter=1).fit(X, y, sample_weight=sw)
+    with pytest.raises(ValueError) as on_device, dispatch():
+        BPNetClassifier(max_iter=1).fit(to_xp(X), to_xp(y), sample_weight=to_xp(sw))
+    assert str(on_device.value) == str(on_host.value)
+    assert "sample_weight" in str(on_host.value) or "Sample weights" in str(on_host.value)
+
+
 def test_zero_weight_batches_are_skipped_as_on_the_host(space, digits):
     xp, device, to_xp = space
     X, y = digits

@@ -1,4 +1,4 @@
-"""Tests of skbpnet.datasets: load_mnist, its array cache, and _read_idx.
+"""Tests of skbpnet.datasets: load_mnist and its array cache; and of the tests' idx reader.
 
 The tests that need the real MNIST data use the session fixtures of
 ``conftest.py`` (one ARFF parse per session, 10-30 s); the others run
@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 import skbpnet.datasets as datasets
-from skbpnet.datasets import DatasetUnavailableError, _read_idx, load_mnist
+from skbpnet.datasets import DatasetUnavailableError, load_mnist
+from tests._idx import read_idx as _read_idx
 
 N_TRAIN, N_TEST, N_FEATURES = 60_000, 10_000, 784
 CACHE_RELPATH = Path("skbpnet") / "mnist_784_v1.npz"

@@ -154,13 +154,13 @@ def test_fit_memory_counts_copies_of_the_parameters_and_a_batch_by_hand():
     params = 9 * 13 * 8
     batch = 4 * 4 * (3 + 1) * 8  # four arrays per unit for a batch of 4
     scoring = 3 * 8192 * 3 * 8  # three arrays of a block of 8192 rows through 3 units
-    assert fit_memory([2, 3, 1], 8, 4, "adam") == params + batch + scoring
+    assert fit_memory([2, 3, 1], 8, 4, 2) == params + batch + scoring
     # early stopping keeps a second snapshot; warm start keeps the fitted state
-    assert fit_memory([2, 3, 1], 8, 4, "adam", early_stopping=True) == (
+    assert fit_memory([2, 3, 1], 8, 4, 2, early_stopping=True) == (
         params + 4 * 13 * 8 + batch + scoring)
-    assert fit_memory([2, 3, 1], 8, 4, "adam", continuing=True) == (
+    assert fit_memory([2, 3, 1], 8, 4, 2, continuing=True) == (
         params + 5 * 13 * 8 + batch + scoring)
-    assert fit_memory([2, 3, 1], 4, 4, "sgd") == 7 * 13 * 4 + (batch + scoring) // 2
+    assert fit_memory([2, 3, 1], 4, 4, 1) == 7 * 13 * 4 + (batch + scoring) // 2
 
 
 def test_available_memory_falls_back_to_the_ram_then_to_none(monkeypatch):
@@ -227,7 +227,7 @@ def test_blocks_change_no_prediction_or_hold_out_score():
     np.testing.assert_allclose(est.decision_function(X), whole)
     held_out = est.validation_scores_
     # Blocks of 7 rows: the same hold-out scores, the same losses up to rounding
-    import skbpnet._network as network
+    import skbpnet._scoring as network
 
     original = network.rows_per_block
     try:

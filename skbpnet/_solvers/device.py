@@ -21,7 +21,7 @@ the weights.
 
 import numpy as np
 
-from ..nn._namespace import asarray_on, device_of, get_namespace, to_numpy
+from ..nn import asarray_on, device_of, get_namespace, is_numpy, to_numpy
 from ..nn.hashing import as_signed
 
 __all__ = ["DeviceEpoch", "take"]
@@ -29,7 +29,7 @@ __all__ = ["DeviceEpoch", "take"]
 
 def take(a, idx, xp):
     """The rows ``idx`` (a slice, or integer positions in ``a``'s namespace) of ``a``."""
-    if xp is np:
+    if is_numpy(xp):
         return a[idx]
     if isinstance(idx, slice):
         return a[idx, ...]  # the array API wants every axis named

@@ -117,8 +117,8 @@ class TrainResult:
     Examples
     --------
     >>> from skbpnet._solvers.history import TrainResult
-    >>> TrainResult(n_samples_seen=10).converged_early
-    False
+    >>> TrainResult(n_samples_seen=10).stopped is None
+    True
     """
 
     n_iter: int = 0
@@ -127,8 +127,3 @@ class TrainResult:
     interrupted: bool = False
     stopped: str = None
     start_loss: float = math.nan
-
-    @property
-    def converged_early(self):
-        """True when training stopped on its own rule (plateau or callback)."""
-        return self.stopped is not None

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..nn._namespace import get_namespace
+from ..nn import get_namespace, is_numpy
 
 __all__ = ["l2_value", "l2_scale"]
 
@@ -41,9 +41,9 @@ def l2_value(net, alpha, sw_sum, to_float=True):
     if not alpha:
         return 0.0
     w = net.param_vector[: net.n_penalized]
-    if isinstance(w, np.ndarray):
-        return 0.5 * alpha * float(np.dot(w, w)) / sw_sum
     xp = get_namespace(w)
+    if is_numpy(xp):
+        return 0.5 * alpha * float(np.dot(w, w)) / sw_sum
     if not to_float:
         return (0.5 * alpha / sw_sum) * xp.vecdot(w, w)
     return 0.5 * alpha * float(xp.sum(w * w)) / sw_sum

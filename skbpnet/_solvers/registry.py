@@ -46,6 +46,18 @@ class Solver(NamedTuple):
     stochastic: bool = True
     fit: Callable = None
 
+    @property
+    def state_slots(self):
+        """Arrays of the parameters' size its optimizer keeps while training (0: none steps).
+
+        Examples
+        --------
+        >>> from skbpnet._solvers.registry import SOLVERS
+        >>> SOLVERS["adam"].state_slots, SOLVERS["sgd"].state_slots, SOLVERS["lbfgs"].state_slots
+        (2, 1, 0)
+        """
+        return self.optimizer._n_slots if self.stochastic else 0
+
     def make_optimizer(self, params):
         """A new optimizer from the estimator's hyperparameters ``params``.
 

@@ -1,6 +1,6 @@
 """Copies of a network's parameters and its optimizer's state, to roll back to."""
 
-from ..nn._namespace import copy_array, copy_into
+from ..nn import copy_array, copy_into
 
 __all__ = ["Snapshot"]
 

@@ -15,15 +15,16 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .._network import block_rows, predict_scores
+from .._scoring import block_rows, predict_scores
+from .._threads import ThreadTuner
 from ..nn import AdaptiveLR, Dropout, apply_max_norm
-from ..nn._namespace import asarray_on, device_of, get_namespace, to_numpy
+from ..nn import asarray_on, device_of, get_namespace, is_numpy, to_numpy
 from ..nn.hashing import dropout_salt, row_hashes
+from .callbacks import callback_list
 from .device import DeviceEpoch, take
 from .history import TrainResult
 from .penalty import l2_scale, l2_value
 from .snapshot import Snapshot
-from .threads import ThreadTuner
 from .validation import hash_split
 
 __all__ = ["Trainer", "Validation", "HostEpoch", "fit_stochastic"]
@@ -67,7 +68,7 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
         sw = None if sw is None else sw[train]
         batch_size = min(batch_size, X.shape[0])
     host_weights = sw  # the device epochs sum each batch's weight on the host
-    if xp is not np:  # the targets, weights and row keys go to the device once
+    if not is_numpy(xp):  # the targets, weights and row keys go to the device once
         y, sw = asarray_on(y, xp, device), None if sw is None else asarray_on(sw, xp, device)
         hashes = None if hashes is None else asarray_on(hashes.view(np.int64), xp, device)
     callbacks = params["callbacks"]
@@ -75,8 +76,8 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
         net, loss, opt, schedule, alpha=float(params["alpha"]), batch_size=batch_size,
         shuffle=bool(params["shuffle"]), rng=rng, tol=float(params["tol"]),
         n_iter_no_change=params["n_iter_no_change"], verbose=bool(params["verbose"]),
-        callbacks=() if callbacks is None else _as_list(callbacks), dropout_seed=dropout_seed,
-        threads=ThreadTuner(params.get("blas_threads") if xp is np else None),
+        callbacks=() if callbacks is None else callback_list(callbacks), dropout_seed=dropout_seed,
+        threads=ThreadTuner(params.get("blas_threads") if is_numpy(xp) else None),
         max_norm=params.get("max_norm"), host_sample_weight=host_weights,
     )
     history.validated = early
@@ -91,7 +92,7 @@ def fit_stochastic(net, loss, opt, schedule, rng, X, y, sw, history, *, params, 
 def _start_loss(net, loss, X, y, sw, alpha, n=2048):
     """The penalised loss of the network before this call, on up to ``n`` rows.
 
-    Scored in blocks of :func:`~skbpnet._network.block_rows` rows: with 10^5
+    Scored in blocks of :func:`~skbpnet._scoring.block_rows` rows: with 10^5
     classes, 2,048 rows at once would take gigabytes.
     """
     with np.errstate(all="ignore"):
@@ -115,7 +116,7 @@ def _loss_in_blocks(net, loss, X, y, sw, n, keep=None):
         swb = None if sw is None else take(sw, rows, xp)
         w = rows.stop - rows.start if swb is None else float(xp.sum(swb))
         scores = predict_scores(net, take(X, rows, x_xp))
-        if xp is np:
+        if is_numpy(xp):
             scores = to_numpy(scores)
         if w > 0:
             parts.append((fresh.forward(scores, take(y, rows, xp), swb), w))
@@ -135,7 +136,7 @@ def _rows(a, index, xp, device):
     NumPy indexes directly; another namespace gets the integer positions on
     its device and ``take`` (the array API's way to gather rows).
     """
-    if xp is not np:
+    if not is_numpy(xp):
         index = asarray_on(np.flatnonzero(index) if index.dtype == bool else index, xp, device)
     return take(a, index, xp)
 
@@ -148,13 +149,6 @@ def _batch_size(batch_size, n):
                       f"to be clipped: batch_size={batch_size} is larger than the {n} "
                       f"samples; using batches of {n}.", UserWarning)
     return min(batch_size, n)
-
-
-def _as_list(callbacks):
-    try:
-        return list(callbacks)
-    except TypeError:
-        return [callbacks]
 
 
 class Trainer:
@@ -220,7 +214,7 @@ class Trainer:
         salts = None
         if hashes is not None and self.n_dropouts:
             salts = [dropout_salt(self.dropout_seed, epoch, i) for i in range(self.n_dropouts)]
-        where = HostEpoch if isinstance(y, np.ndarray) else DeviceEpoch
+        where = HostEpoch if is_numpy(get_namespace(y)) else DeviceEpoch
         part = where(X, y, sample_weight, hashes, order, salts, bs, self.host_sample_weight)
         params, grads = net.param_groups()
         net.train(True)
@@ -444,8 +438,6 @@ class HostEpoch:
 
 
 def _all_finite(a):
-    if isinstance(a, np.ndarray):
-        return bool(np.isfinite(a).all())
     xp = get_namespace(a)
     return bool(xp.all(xp.isfinite(a)))
 

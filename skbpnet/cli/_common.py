@@ -1,23 +1,22 @@
-"""What the training commands share: network options, fitting, plotting (``fail`` is in _errors).
+"""What the training commands share: network options, the estimator, plotting.
 
-Loading, saving and checking output files are in :mod:`skbpnet.cli._files`.
+Loading, saving and checking output files are in :mod:`skbpnet.cli._files`; fitting in
+:mod:`skbpnet.cli._fitting`; ``fail`` in :mod:`skbpnet.cli._errors`.
 """
 
 import argparse
 import os
-import sys
-import time
-import warnings
 
 from .._solvers import SOLVERS, is_stochastic
 from ..nn import ACTIVATIONS, SCHEDULES
 from ..presets import estimator_params
 from ._argtypes import (non_negative_float, positive_float, positive_int, rate, seed,
                         thread_count)
-from ._errors import TrainingError, fail, option_names
+from ._device import add_device_options
+from ._errors import fail
+from ._files import add_output_options
 
-__all__ = ["HelpFormatter", "add_network_options", "make_estimator", "fit_quietly",
-           "draw_curves", "fail"]
+__all__ = ["HelpFormatter", "add_network_options", "make_estimator", "draw_curves", "fail"]
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Show each option's default once, and only where it tells something.
@@ -96,14 +95,10 @@ def add_network_options(p, defaults, stem):
     add("--seed", type=seed, default=0, help="random seed")
     add("--threads", type=thread_count, default=None,
         help="BLAS threads (default: what the BLAS chooses)")
-    from ._files import add_output_options
-
     add_output_options(p, stem)
     add("--plot", metavar="FILE.png", default=None,
         help="draw the training loss and held-out score curves (needs matplotlib)")
     add("--quiet", action="store_true", help="print only the final summary")
-    from ._device import add_device_options  # (a cycle at import time: it uses fail)
-
     add_device_options(p)
 
 
@@ -139,64 +134,6 @@ def make_estimator(args, kind="classifier"):
     cls = BPNetClassifier if kind == "classifier" else BPNetRegressor
     return cls(**estimator_params(preset), activation=args.activation,
                random_state=args.seed, n_iter_no_change=args.epochs + 1)
-
-
-def fit_quietly(model, X, y, threads):
-    """Fit ``model`` under a BLAS thread limit; return the seconds.
-
-    UserWarnings are silenced but for a :class:`~skbpnet.DivergenceWarning`,
-    printed as a line ``skbpnet: warning: ...`` on stderr, in the command's
-    option names; a ``ValueError`` of the fit becomes a
-    :class:`~skbpnet.cli._errors.TrainingError` for the error boundary.
-
-    Parameters
-    ----------
-    model : estimator
-        What to fit.
-    X, y : array-like
-        Training data.
-    threads : int or None
-        BLAS threads (``None``: leave as is).
-
-    Returns
-    -------
-    float
-        Wall-clock seconds of the fit.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skbpnet import BPNetRegressor
-    >>> from skbpnet.cli._common import fit_quietly
-    >>> X = np.arange(20.0).reshape(10, 2)
-    >>> fit_quietly(BPNetRegressor(max_iter=2), X, X[:, 0], 1) > 0
-    True
-    """
-    from threadpoolctl import threadpool_limits
-
-    from .. import DivergenceWarning
-
-    limits = threadpool_limits(threads) if threads else None
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("ignore", category=UserWarning)
-            warnings.simplefilter("always", category=DivergenceWarning)
-            tic = time.perf_counter()
-            try:
-                model.fit(X, y)
-            except ValueError as exc:  # the estimators' refusals, for the error boundary
-                raise TrainingError(str(exc)) from exc
-            seconds = time.perf_counter() - tic
-    finally:
-        if limits is not None:
-            limits.unregister()
-    for w in caught:  # training stopped early, or became unstable: say so, in option names
-        if issubclass(w.category, DivergenceWarning):
-            text = " ".join(option_names(str(w.message)).split())
-            sys.stderr.write(f"skbpnet: warning: {text}\n")
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    return seconds
 
 
 def blas_threads():

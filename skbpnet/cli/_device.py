@@ -23,7 +23,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._common import fail
+from ._errors import fail
+from ._fitting import timed_fit
 
 __all__ = ["add_device_options", "parse_device", "Probe", "probe", "Target", "resolve",
            "array_dispatch", "fit_pipeline"]
@@ -322,7 +323,7 @@ def fit_pipeline(target, pipe, X, y, threads):
     X, y : array-like
         Training data.
     threads : int or None
-        BLAS threads (for the preprocessing), as in :func:`~skbpnet.cli._common.fit_quietly`.
+        BLAS threads (for the preprocessing), as in :func:`~skbpnet.cli._fitting.timed_fit`.
 
     Returns
     -------
@@ -338,13 +339,11 @@ def fit_pipeline(target, pipe, X, y, threads):
 
     from sklearn.utils._array_api import move_estimator_to
 
-    from ._common import fit_quietly
-
     tic = time.perf_counter()
     Xt = target.put(pipe[:-1].fit_transform(X, y), np.float32)
     name, last = pipe.steps[-1]
     with array_dispatch(target):
-        fit_quietly(last, Xt, y, threads)
+        timed_fit(last, Xt, y, threads)
         moved = move_estimator_to(last, np, "cpu")  # a clone, fitted attributes on the host
     # with the very parameter objects that fit leaves in place (a TransformedTargetRegressor's
     # regressor): the caller's references to them stay valid

@@ -18,7 +18,7 @@ import sys
 import warnings
 import zipfile
 
-from ._common import fail
+from ._errors import fail
 
 __all__ = ["describe", "load_model", "save_model", "check_output", "check_output_options",
            "add_output_options", "EXTENSIONS"]
@@ -68,12 +68,12 @@ def add_output_options(p, stem):
 
 
 def _sniff_zip(path):
-    from ..io.archive import _check_directory  # the loader's bound, before zipfile parses
+    from ..io.archive import check_directory  # the loader's bound, before zipfile parses
     from ..io.errors import ModelFileError
 
     try:
         with open(path, "rb") as fh:
-            _check_directory(fh)
+            check_directory(fh)
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
     except ModelFileError:

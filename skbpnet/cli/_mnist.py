@@ -4,14 +4,15 @@ import os
 
 import numpy as np
 
-from ..nn._namespace import to_numpy
+from ..nn import to_numpy
 from ..presets import DIGITS_DEFAULTS, MNIST_DEFAULTS
 from ._argtypes import positive_int
 from ._common import (HelpFormatter, add_network_options, blas_threads, draw_curves, fail,
-                      fit_quietly, make_estimator)
+                      make_estimator)
 from ._device import array_dispatch, resolve
 from ._files import check_output_options, save_model
-from ._progress import Progress, network_scores
+from ._fitting import timed_fit
+from ._progress import Progress, class_indices
 
 __all__ = ["add_parsers", "run"]
 
@@ -139,7 +140,7 @@ def run(args, out):
     classes = np.unique(y_train)
 
     def test_accuracy(net):  # the network in training, before the estimator commits it
-        return float(np.mean(classes[network_scores(net, X_eval)] == y_test))
+        return float(np.mean(classes[class_indices(net, X_eval)] == y_test))
 
     progress = Progress(args.epochs, out, test_accuracy, args.quiet, target=0.98)
     clf.set_params(callbacks=[progress])
@@ -147,7 +148,7 @@ def run(args, out):
         _describe(out, args, X_train, X_test, len(classes), target)
     with array_dispatch(target):
         with progress.interruptible():  # Ctrl-C: the model of the last complete epoch
-            wall = fit_quietly(clf, X_fit, y_fit, args.threads)
+            wall = timed_fit(clf, X_fit, y_fit, args.threads)
         clf.set_params(callbacks=None)
         acc = float(np.mean(to_numpy(clf.predict(X_eval)) == y_test))
     out.write(f"test accuracy: {acc:.4f}  ({clf.n_iter_} epochs, {progress.train_seconds:.1f} s "

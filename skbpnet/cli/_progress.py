@@ -6,11 +6,9 @@ import os
 import signal
 import threading
 
-import numpy as np
+from ..nn import get_namespace, is_numpy, to_numpy
 
-from ..nn._namespace import to_numpy
-
-__all__ = ["Progress", "format_seconds", "network_scores"]
+__all__ = ["Progress", "format_seconds", "class_indices"]
 
 
 def format_seconds(seconds):
@@ -38,7 +36,7 @@ def format_seconds(seconds):
     return f"{ms:.0f} ms" if ms >= 1 else f"{ms:.1f} ms"
 
 
-def network_scores(net, X):
+def class_indices(net, X):
     """Class indices predicted by a network in training, from its output scores (logits).
 
     One output column is the logit of the second class (positive: that class),
@@ -61,17 +59,17 @@ def network_scores(net, X):
     Examples
     --------
     >>> import numpy as np
-    >>> from skbpnet.cli._progress import network_scores
+    >>> from skbpnet.cli._progress import class_indices
     >>> class Net:
     ...     dtype = np.float64
     ...     def infer(self, X):
     ...         return X
-    >>> network_scores(Net(), np.array([[-0.2], [0.7]])).tolist()
+    >>> class_indices(Net(), np.array([[-0.2], [0.7]])).tolist()
     [0, 1]
-    >>> network_scores(Net(), np.array([[0.1, 2.0, -1.0]])).tolist()
+    >>> class_indices(Net(), np.array([[0.1, 2.0, -1.0]])).tolist()
     [1]
     """
-    if isinstance(X, np.ndarray):
+    if is_numpy(get_namespace(X)):
         X = X.astype(net.dtype, copy=False)
     out = to_numpy(net.infer(X))  # a device's scores come to the host: n_samples x n_outputs
     if out.shape[1] == 1:
@@ -116,7 +114,7 @@ class Progress:
         self.total, self.stream, self.evaluate, self.quiet = total, stream, evaluate, quiet
         self.label, self.target = label, target
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.train_seconds, self.curve, self.times = 0.0, [], []
+        self.train_seconds, self.curve = 0.0, []
         self.reached = None
         self.epoch, self.interrupted = 0, False  # epochs reported; whether Ctrl-C came
 
@@ -130,7 +128,6 @@ class Progress:
         self.train_seconds += info["seconds"]
         score = float(self.evaluate(info["network"]))
         self.curve.append(score)
-        self.times.append(self.train_seconds)
         if self.target is not None and self.reached is None and score >= self.target:
             self.reached = (info["epoch"], self.train_seconds)
         self.epoch = info["epoch"]

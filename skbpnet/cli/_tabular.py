@@ -20,15 +20,15 @@ import os
 
 import numpy as np
 
-from ..nn._namespace import to_numpy
+from ..nn import to_numpy
 from ..presets import TABULAR_DEFAULTS
 from ..tabular import build_pipeline as build
 from ._argtypes import fraction
-from ._common import (HelpFormatter, add_network_options, draw_curves, fail, fit_quietly,
-                      make_estimator)
+from ._common import HelpFormatter, add_network_options, draw_curves, fail, make_estimator
 from ._device import fit_pipeline, resolve
 from ._files import check_output_options, save_model
-from ._progress import Progress, network_scores
+from ._fitting import timed_fit
+from ._progress import Progress, class_indices
 from ._table import as_text, read_table
 from ._yardstick import column_table, yardsticks
 
@@ -215,7 +215,7 @@ def _evaluator(pipe, X_test, y_test, task, classes, target=None):
             cache["y"] = y
         y = cache["y"]
         if task == "classification":
-            return float(np.mean(classes[network_scores(net, cache["X"])] == y))
+            return float(np.mean(classes[class_indices(net, cache["X"])] == y))
         pred = to_numpy(net.infer(cache["X"]))[:, 0]
         return 1.0 - float(np.sum((y - pred) ** 2) / max(np.sum((y - y.mean()) ** 2), 1e-300))
 
@@ -291,7 +291,7 @@ def run(args, out):
         _describe(out, args, X_train, X_test, plans, (task, why), dropped, y_train)
     with progress.interruptible():  # Ctrl-C: the model of the last complete epoch
         if target is None:
-            wall = fit_quietly(pipe, X_train, y_train, args.threads)
+            wall = timed_fit(pipe, X_train, y_train, args.threads)
         else:  # the network on the device, then back to the host for scoring and saving
             wall = fit_pipeline(target, pipe, X_train, y_train, args.threads)
     fitted = pipe[-1] if task == "classification" else pipe[-1].regressor_

@@ -21,7 +21,7 @@ from . import limits
 from .codec import ARRAY_KINDS, expect
 from .errors import ModelFileError
 
-__all__ = ["FORMAT_NAME", "METADATA", "write_zip", "read_archive", "checksum"]
+__all__ = ["FORMAT_NAME", "METADATA", "write_zip", "read_archive", "check_directory", "checksum"]
 
 FORMAT_NAME = "skbpnet-model"
 METADATA = "metadata.json"
@@ -92,7 +92,7 @@ def read_archive(path, versions):
     """
     with open(path, "rb") as fh:
         magic = fh.read(4)
-        _check_directory(fh)
+        check_directory(fh)
     if not zipfile.is_zipfile(path):
         if magic == b"PK\x03\x04":
             raise ModelFileError("the ZIP archive is truncated or damaged.")
@@ -111,8 +111,27 @@ def read_archive(path, versions):
     return meta, arrays
 
 
-def _check_directory(fh):
-    """Refuse a central directory too large for a model file, before zipfile parses it."""
+def check_directory(fh):
+    """Refuse a central directory too large for a model file, before zipfile parses it.
+
+    Parameters
+    ----------
+    fh : binary file
+        The archive, open for reading (any position: it is read from the end).
+
+    Raises
+    ------
+    ModelFileError
+        When the directory declares more than a model file may hold.
+
+    Examples
+    --------
+    >>> import io, zipfile
+    >>> from skbpnet.io.archive import check_directory
+    >>> buffer = io.BytesIO()
+    >>> zipfile.ZipFile(buffer, "w").close()
+    >>> check_directory(buffer)
+    """
     end = getattr(zipfile, "_EndRecData", None)
     record = end(fh) if end is not None else None
     problem = None if record is None else limits.directory_problem(record[zipfile._ECD_SIZE])

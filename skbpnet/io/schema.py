@@ -188,7 +188,7 @@ def _dump_net(net, enc):
     if type(net) is not nn.Sequential:
         raise Unstorable(f"the network is a {type(net).__qualname__}, not a Sequential")
     arch = Architecture.of(net)
-    linears = [m for m in net.layers if isinstance(m, nn.Linear)]
+    linears = net.linear_layers()
     return {
         "dtype": net.dtype.name,
         "architecture": {"hidden": list(arch.hidden), "activation": arch.activation,
@@ -383,7 +383,7 @@ def _same_kind(reference, value):
 
 def check_consistency(cls, attrs, net):
     """The fitted values agree with the network."""
-    linears = [m for m in net.layers if isinstance(m, nn.Linear)]
+    linears = net.linear_layers()
     n_in, n_out = linears[0].n_in, linears[-1].n_out
     if attrs["n_features_in_"] != n_in:
         raise ModelFileError("n_features_in_ does not match the network.")

@@ -21,6 +21,9 @@ it vendors, and that only for arrays that are not NumPy's; the estimators in
 :mod:`skbpnet` wrap it.
 """
 
+from ._namespace import (asarray_on, converter_target, copy_array, copy_into, device_of,
+                         get_namespace, is_array_api_obj, is_numpy, numpy_dtype,
+                         standard_namespace, to_numpy)
 from .activations import (ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid,
                           Tanh, activation_name)
 from .base import Module
@@ -73,4 +76,8 @@ __all__ = [
     "Registry",
     "max_norm_",
     "apply_max_norm",
+]
+__all__ += [  # arrays' namespaces (_namespace.py)
+    "get_namespace", "standard_namespace", "is_numpy", "is_array_api_obj", "device_of", "to_numpy",
+    "asarray_on", "copy_array", "copy_into", "converter_target", "numpy_dtype",
 ]

@@ -20,8 +20,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["get_namespace", "is_numpy", "device_of", "to_numpy", "asarray_on", "copy_array",
-           "copy_into", "converter_target", "numpy_dtype"]
+__all__ = ["get_namespace", "standard_namespace", "is_numpy", "is_array_api_obj", "device_of",
+           "to_numpy", "asarray_on", "copy_array", "copy_into", "converter_target", "numpy_dtype"]
 
 
 def _compat():
@@ -72,12 +72,58 @@ def get_namespace(*arrays):
     return found
 
 
+def standard_namespace(*arrays):
+    """The array API namespace of ``arrays``, for code written once for every library.
+
+    As :func:`get_namespace`, but NumPy arrays get ``array_api_compat``'s wrapper
+    of NumPy, which has the standard's functions (``astype``, ``concat``,
+    ``clip(min=, max=)``) on every NumPy version.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import standard_namespace
+    >>> standard_namespace(np.ones(1)).concat([np.ones(1), np.zeros(1)]).tolist()
+    [1.0, 0.0]
+    """
+    xp = get_namespace(*arrays)
+    if xp is not np:
+        return xp
+    if "numpy" not in _STANDARD:  # compat's lookup costs microseconds: once per process
+        _STANDARD["numpy"] = _compat().array_namespace(np.empty(0))
+    return _STANDARD["numpy"]
+
+
 _BY_TYPE = {}  # array type -> its namespace (numpy for host types): a lookup per call
+_STANDARD = {}  # "numpy" -> array_api_compat's wrapper of NumPy
 _DEVICE_ATTRIBUTE = ("torch", "cupy", "array_api_strict")  # whose .device is the device
 
 
+def is_array_api_obj(a):
+    """True for an array of an array API library, NumPy's included (not lists or data frames).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import is_array_api_obj
+    >>> is_array_api_obj(np.ones(2)), is_array_api_obj([1.0, 2.0])
+    (True, False)
+    """
+    return _compat().is_array_api_obj(a)
+
+
 def is_numpy(xp):
-    """True for the NumPy fast path (the module ``numpy`` or a compat wrapper of it)."""
+    """True for the NumPy fast path (the module ``numpy`` or a compat wrapper of it).
+
+    The one test, outside ``nn/``, of which path a computation takes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbpnet.nn import get_namespace, is_numpy
+    >>> is_numpy(get_namespace(np.ones(2)))
+    True
+    """
     return xp is np or getattr(xp, "__name__", "").endswith("numpy")
 
 

@@ -124,6 +124,17 @@ class Sequential(Module):
             if isinstance(prev, Linear) and isinstance(layer, Activation):
                 layer.inplace = True
 
+    def linear_layers(self):
+        """The :class:`Linear` layers, in order.
+
+        Examples
+        --------
+        >>> from skbpnet.nn import Linear, ReLU, Sequential
+        >>> [m.n_out for m in Sequential(Linear(2, 3), ReLU(), Linear(3, 1)).linear_layers()]
+        [3, 1]
+        """
+        return [layer for layer in self.layers if isinstance(layer, Linear)]
+
     def _first_linear(self):
         first = next((layer for layer in self.layers if layer._param_names), None)
         return first if isinstance(first, Linear) else None

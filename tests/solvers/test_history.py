@@ -70,8 +70,6 @@ def test_from_dict_refuses_wrong_types(key, value):
 def test_train_result_defaults():
     r = TrainResult()
     assert (r.n_iter, r.n_samples_seen, r.diverged, r.interrupted, r.stopped) == (0, 0, False, False, None)
-    assert not r.converged_early
-    assert TrainResult(stopped="callback").converged_early
 
 
 @pytest.mark.parametrize("cls", [BPNetClassifier, BPNetRegressor], ids=["clf", "reg"])

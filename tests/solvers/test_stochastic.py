@@ -61,7 +61,7 @@ def test_trainer_callback_stops_training():
     history = TrainingHistory()
     result = trainer.fit(X, y, None, max_iter=10, history=history)
     assert seen == [1, 2]
-    assert result.n_iter == 2 and result.stopped == "callback" and result.converged_early
+    assert result.n_iter == 2 and result.stopped == "callback"
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",

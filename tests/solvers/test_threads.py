@@ -5,7 +5,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skbpnet import BPNetClassifier
-from skbpnet._solvers.threads import PROBE_STEPS, ThreadTuner
+from skbpnet._threads import PROBE_STEPS, ThreadTuner
 from tests._estimator_helpers import make_data
 
 
@@ -15,7 +15,7 @@ def _blas_threads():
 
 def _numpy_blas_threads():
     """Threads of the BLAS that NumPy's matrix products use (not SciPy's own)."""
-    import skbpnet._solvers.threads as threads
+    import skbpnet._threads as threads
 
     return [i["num_threads"] for i in threadpool_info()
             if i["user_api"] == "blas" and not threads._is_scipy_own(i["filepath"])]
@@ -39,7 +39,7 @@ def test_adaptive_threads_give_the_result_of_fixed_threads_to_rounding():
 
 
 def test_tuner_probes_both_counts_and_restores_the_blas(monkeypatch):
-    import skbpnet._solvers.threads as threads
+    import skbpnet._threads as threads
 
     now = [0.0]
     monkeypatch.setattr(threads.time, "perf_counter", lambda: now[0])
@@ -57,7 +57,7 @@ def test_tuner_probes_both_counts_and_restores_the_blas(monkeypatch):
         tuner.end_epoch()
         assert seen[:PROBE_STEPS] == [1] * PROBE_STEPS
         assert seen[PROBE_STEPS:2 * PROBE_STEPS] == [2] * PROBE_STEPS
-        assert set(seen[2 * PROBE_STEPS:]) == {tuner.chosen[-1]} and tuner.chosen[-1] in (1, 2)
+        assert len(set(seen[2 * PROBE_STEPS:])) == 1 and seen[-1] in (1, 2)  # one count, kept
         assert _blas_threads() == before
 
 
@@ -83,7 +83,8 @@ def test_blas_threads_is_validated(bad):
 
 
 def test_adaptive_prediction_equals_fixed_threads_and_restores_the_blas():
-    from skbpnet._network import PREDICT_CHUNK, Architecture, predict_scores
+    from skbpnet._network import Architecture
+    from skbpnet._scoring import PREDICT_CHUNK, predict_scores
 
     rng = np.random.default_rng(0)
     net = Architecture(30, (40,), "relu", 0.0, 0.0).build(3, np.float64, rng)
@@ -124,7 +125,7 @@ def test_the_fused_update_runs_only_where_scipys_blas_has_one_thread(blas_thread
 
 
 def test_a_probe_that_is_twice_as_slow_stops_at_once(monkeypatch):
-    import skbpnet._solvers.threads as threads
+    import skbpnet._threads as threads
 
     durations = {1: 1.0, 2: 5.0}
     now = [0.0]
@@ -149,7 +150,7 @@ def test_a_probe_that_is_twice_as_slow_stops_at_once(monkeypatch):
 def test_scipys_own_blas_is_pinned_to_one_thread_only_during_an_epoch():
     from threadpoolctl import ThreadpoolController
 
-    import skbpnet._solvers.threads as threads
+    import skbpnet._threads as threads
 
     def scipy_counts():
         return [lib.num_threads for lib in ThreadpoolController().lib_controllers

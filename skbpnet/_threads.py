@@ -34,7 +34,7 @@ class ThreadTuner:
 
     Examples
     --------
-    >>> from skbpnet._solvers.threads import ThreadTuner
+    >>> from skbpnet._threads import ThreadTuner
     >>> tuner = ThreadTuner(None)
     >>> tuner.candidates(n_steps=100)
     []
@@ -53,7 +53,6 @@ class ThreadTuner:
         if threading.current_thread() is not threading.main_thread():
             mode = None
         self.mode = mode
-        self.chosen = []  # the count each epoch ended with, for the record
         self.controller = ThreadpoolController().select(user_api="blas") if probe else None
         libs = self.controller.lib_controllers if probe else []
         self.current = max((lib.num_threads for lib in libs), default=1)
@@ -120,9 +119,7 @@ class ThreadTuner:
                 self.plan = self.plan[: i + 1]  # stop probing; this count lost
 
     def end_epoch(self):
-        """Put the BLAS back as it was; record the count the epoch used."""
-        if self.controller is not None:
-            self.chosen.append(self.threads_now())
+        """Put the BLAS back as it was."""
         self._restore()
         self._active = None
 
