@@ -59,7 +59,7 @@ class Architecture(NamedTuple):
     @classmethod
     def of(cls, net):
         """Read the architecture off a network that :meth:`build` made."""
-        linears = [m for m in net.layers if isinstance(m, nn.Linear)]
+        linears = net.linear_layers()
         acts = [m for m in net.layers if isinstance(m, nn.Activation)]
         drops = [m for m in net.layers if isinstance(m, nn.Dropout)]
         input_dropout = drops[0].p if drops and net.layers[0] is drops[0] else 0.0

@@ -150,9 +150,9 @@ def _check_storable(estimator):
 
 def _check_units(cls, net):
     """Refuse, before encoding any weight, a network wider than load accepts."""
-    linears = [m for m in getattr(net, "layers", ()) if isinstance(m, nn.Linear)]
-    if type(net) is not nn.Sequential or not linears:
+    if type(net) is not nn.Sequential or not net.linear_layers():
         return  # refused by _dump_net
+    linears = net.linear_layers()
     problem = limits.units_problem([m.n_in for m in linears] + [linears[-1].n_out])
     if problem is not None:
         raise ValueError(
