@@ -33,8 +33,10 @@ This example runs the same protocol three ways and compares them:
 # Every training below runs inside ``threadpool_limits(limits=1,
 # user_api="blas")``: one BLAS thread. With batches of 10 the matrix products
 # are tiny, and OpenBLAS's threads spend more time waiting for each other than
-# computing: on a two-core machine the replicas below took 1,067 s with the
-# BLAS's default two threads against 13.6 s with one. :mod:`skbpnet.nn` used
+# computing: on a two-core machine shared with other work, an epoch of the
+# replica below took 13 to 70 times longer with the BLAS's default two threads
+# than with one, and this whole example once took 1,067 s instead of 12 s.
+# :mod:`skbpnet.nn` used
 # directly tunes no threads (only the estimators do, see
 # :ref:`the performance guide <blas_threads>`), so code like this should set
 # the limit itself. One fixed thread count also fixes the order of the float
@@ -221,12 +223,14 @@ plt.show()
 # gives about 81% from every initialisation. BPNetClassifier with the seed's
 # hyperparameters gets about 80%.
 #
-# The replica's numbers are reproducible but fragile. Every initialisation is
-# seeded, and with one BLAS thread every run prints the same accuracies; with
-# two threads OpenBLAS splits each product differently and rounds it
-# differently (by about 1e-5 in float32), and the unstable training amplifies
-# that into a different spike (a run with the default two threads printed
-# 60.38% where one thread prints 47.06%).
+# The replica's numbers are repeatable but fragile. Every initialisation is
+# seeded and the BLAS runs one thread, so every run prints the same
+# accuracies. Another thread count (or another BLAS) splits each matrix
+# product differently and rounds it differently, by about 1e-5 in float32, and
+# the unstable training amplifies that into a different spike: on the machine
+# these numbers come from, the second replica ends at 47.06% with one thread
+# and at 72.80% with two, run after run (an earlier report of this example
+# gave 60.38%). The replica with a correct cross-entropy does not spike.
 #
 # So what cost the seed its accuracy was the broadcast in its cross-entropy:
 # a wrong gradient, which made training unstable and the final accuracy a
