@@ -251,3 +251,16 @@ def test_ctrl_c_in_the_first_epoch_saves_nothing(tmp_path):
     assert err == ("skbpnet: training interrupted (Ctrl-C) in epoch 1 of 5, before any epoch "
                    "finished; no model was saved\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_in_mnist_saves_the_last_complete_epoch(mnist_data_home, tmp_path):
+    # mnist shares digits' training code; this runs it on the real data (3,000 rows).
+    status, err = _interrupt(tmp_path, ["mnist", "--data-home", str(mnist_data_home),
+                                        "--n-train", "3000", "--hidden", "8", "--threads", "1",
+                                        "--epochs", "100000", "--output", "m.skbpnet"],
+                             lambda line: line.startswith("epoch   3/"))
+    assert status == 130, err
+    _one_line(err, "training interrupted (Ctrl-C) in epoch ", " of 100000; the model of epoch ",
+              f"the last complete one, was saved to {tmp_path / 'm.skbpnet'} (safe)")
+    assert {p.name for p in tmp_path.iterdir()} == {"m.skbpnet"}  # no temporary file
+    assert skbpnet.load(tmp_path / "m.skbpnet").n_iter_ >= 3
