@@ -22,7 +22,8 @@ import numpy as np
 
 from ..nn import to_numpy
 from ..presets import TABULAR_DEFAULTS
-from ..tabular import build_pipeline as build
+from ..tabular import (ColumnPlan, build_pipeline as build, check_classes, encoded_size,
+                       infer_task, plan_columns)
 from ._argtypes import fraction
 from ._common import HelpFormatter, add_network_options, draw_curves, fail, make_estimator
 from ._device import fit_pipeline, resolve
@@ -102,15 +103,11 @@ def build_pipeline(numeric, text, estimator):
     >>> [name for name, _ in pipe.steps]
     ['preprocess', 'network']
     """
-    from ..tabular import ColumnPlan, build_pipeline as build
-
     return build([ColumnPlan(c, "numeric", "", 1) for c in numeric]
                  + [ColumnPlan(c, "text", "", 1) for c in text], estimator)
 
 
 def _split_columns(df, args):
-    from ..tabular import check_classes, infer_task
-
     if args.target not in df.columns:
         fail(f"{args.data} has no column {args.target!r}; its columns are: "
              f"{', '.join(map(repr, df.columns))}")
@@ -138,8 +135,6 @@ def _split_columns(df, args):
 
 
 def _plan(X, args):
-    from ..tabular import encoded_size, plan_columns
-
     try:
         plans = plan_columns(X, args.drop, args.keep)
         encoded_size(plans, len(X))
