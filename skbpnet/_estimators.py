@@ -209,6 +209,14 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         Weights of the classes, multiplied into ``sample_weight``. 'balanced'
         uses ``n_samples / (n_classes * np.bincount(y))``; it is refused by
         partial_fit, which sees one chunk at a time (pass a dict instead).
+    label_smoothing : float in [0, 1), default=0.0
+        Train towards smoothed targets: ``(1 - label_smoothing)`` on the true
+        class and ``label_smoothing / n_classes`` spread over all classes
+        (binary and multilabel outputs: towards ``label_smoothing / 2`` and
+        ``1 - label_smoothing / 2``). A regulariser against overconfident
+        probabilities, as in RealMLP's defaults for tables (0.1) and PyTorch's
+        ``CrossEntropyLoss``; ``loss_curve_`` reports the smoothed loss.
+        scikit-learn's MLPClassifier has no such parameter (0 is its loss).
 
     Attributes
     ----------
@@ -269,6 +277,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         input_dropout=0.0,
         max_norm=None,
         class_weight=None,
+        label_smoothing=0.0,
         callbacks=None,
         dtype=None,
         blas_threads="adaptive",
@@ -286,6 +295,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
             blas_threads=blas_threads,
         )
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     # -- targets ----------------------------------------------------------------------
     def _encode_y(self, y, continuing, incremental, classes):
@@ -359,8 +369,8 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
 
     def _make_loss(self):
         if self._multilabel or len(self.classes_) == 2:
-            return nn.SigmoidBinaryCrossEntropyLoss()
-        return nn.SoftmaxCrossEntropyLoss()
+            return nn.SigmoidBinaryCrossEntropyLoss(self.label_smoothing)
+        return nn.SoftmaxCrossEntropyLoss(self.label_smoothing)
 
     def _out_activation(self, n_outputs):
         return "logistic" if self._multilabel or n_outputs == 1 else "softmax"

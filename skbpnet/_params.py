@@ -66,6 +66,7 @@ _CONSTRAINTS = {
     "max_fun": _int(1),
     "dropout": _real(0, 1, hi_open=True),
     "input_dropout": _real(0, 1, hi_open=True),
+    "label_smoothing": _real(0, 1, hi_open=True),
     "loss": _options(LOSSES),
 }
 

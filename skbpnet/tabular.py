@@ -140,7 +140,13 @@ def _kind(col):
 
 def _id_like(col, kind):
     values = col.dropna()
-    if len(col) < MIN_ID_ROWS or len(values) < len(col) or values.nunique() < len(values):
+    if len(col) < MIN_ID_ROWS or len(values) < len(col):
+        return None
+    distinct = values.nunique()
+    if distinct < len(values):  # a sorted key repeated a few times (a patient's visits)
+        if (col.dtype.kind in "iu" and 2 * distinct >= len(values) and distinct >= MIN_ID_ROWS
+                and values.is_monotonic_increasing):
+            return "dropped: ID-like, a sorted key (integers, monotone with the row order)"
         return None
     if kind == "text" or col.dtype.kind in "iu":
         return "dropped: ID-like, all values distinct"
@@ -167,7 +173,9 @@ def plan_columns(X, drop=(), keep=()):
 
     Empty and constant columns are dropped, and so are ID-like ones (at least
     20 rows, no missing value, all values distinct and either integers or text,
-    or numbers monotone with the row order), unless named in ``keep``.
+    or numbers monotone with the row order; or integers that increase with the
+    row order, repeated on average at most twice: a sorted key such as a
+    patient number over visits), unless named in ``keep``.
 
     Parameters
     ----------

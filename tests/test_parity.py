@@ -49,6 +49,7 @@ def test_our_additions_are_the_documented_ones_with_neutral_defaults(ours, their
                 "dtype": None, "blas_threads": "adaptive"}
     if ours is BPNetClassifier:
         expected["class_weight"] = None
+        expected["label_smoothing"] = 0.0
     assert added == expected
     assert all(p.kind is p.KEYWORD_ONLY for n, p in inspect.signature(ours).parameters.items()
                if n in added)

@@ -47,6 +47,20 @@ def _table(n=60):
     })
 
 
+def test_a_sorted_key_repeated_over_rows_is_id_like_and_a_sorted_year_is_not():
+    n = 400
+    X = pd.DataFrame({"patient": np.repeat(np.arange(1, n // 2 + 1), 2),  # 2 rows each
+                      "year": np.repeat([2019, 2020, 2021, 2022], n // 4),  # sorted, few values
+                      "visits": np.repeat(np.arange(n // 4), 4),  # repeated 4 times: kept
+                      "shuffled": np.random.default_rng(0).permutation(np.repeat(
+                          np.arange(n // 2), 2))})
+    plans = {p.name: p for p in plan_columns(X)}
+    assert plans["patient"].action.startswith("dropped: ID-like, a sorted key")
+    assert plans["patient"].width == 0
+    assert all(plans[c].width == 1 for c in ("year", "visits", "shuffled"))
+    assert plan_columns(X, keep=["patient"])[0].width == 1
+
+
 def test_plan_drops_ids_constants_and_empty_columns_and_bounds_text():
     plans = {p.name: p for p in plan_columns(_table())}
     assert plans["id"].action == "dropped: ID-like, all values distinct"

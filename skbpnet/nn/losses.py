@@ -228,6 +228,32 @@ class PoissonLoss(Loss):
         return float(per_sample @ factor.ravel())
 
 
+class _Smoothed:
+    """The ``label_smoothing`` setting of the two cross-entropies (validated, stored, shown)."""
+
+    def __init__(self, label_smoothing=0.0):
+        eps = label_smoothing
+        if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating, np.integer)) \
+                or not 0.0 <= float(eps) < 1.0:
+            raise ValueError(f"label_smoothing must be a number in [0, 1); got {eps!r}.")
+        self.label_smoothing = float(eps)
+
+    def get_config(self):
+        """``{'label_smoothing': ...}``, what the constructor takes.
+
+        Examples
+        --------
+        >>> from skbpnet.nn import SoftmaxCrossEntropyLoss
+        >>> SoftmaxCrossEntropyLoss(0.1).get_config()
+        {'label_smoothing': 0.1}
+        """
+        return {"label_smoothing": self.label_smoothing}
+
+    def __repr__(self):
+        eps = self.label_smoothing
+        return f"{type(self).__name__}({f'label_smoothing={eps!r}' if eps else ''})"
+
+
 def softmax(scores, out=None):
     """Row-wise softmax, stable by subtracting each row's maximum.
 
@@ -259,7 +285,7 @@ def softmax(scores, out=None):
     return out
 
 
-class SoftmaxCrossEntropyLoss(Loss):
+class SoftmaxCrossEntropyLoss(_Smoothed, Loss):
     """Softmax cross-entropy fused with its gradient, for one-of-K classification.
 
     With scores ``s`` and ``p = softmax(s)``:
@@ -272,6 +298,17 @@ class SoftmaxCrossEntropyLoss(Loss):
     ``y`` is either a 1-D array of class indices or a 2-D array of target
     probabilities (one-hot rows, or soft labels) of the scores' shape.
 
+    Parameters
+    ----------
+    label_smoothing : float in [0, 1), default=0.0
+        Train towards ``t = (1 - eps) y + eps / K`` instead of the targets
+        ``y`` (``K`` classes; a row of soft labels keeps its sum): ``l_i =
+        sum_k t_ik (logsumexp(s_i) - s_ik)`` and ``dL/ds_i = (p_i - t_i) w_i /
+        sum(w)``. The loss then never reaches zero, and the scores stop
+        growing once ``p`` matches ``t``: a regulariser against overconfident
+        probabilities (Szegedy et al. 2016; PyTorch's ``CrossEntropyLoss``
+        has the same option, with the same meaning).
+
     Examples
     --------
     >>> import numpy as np
@@ -283,6 +320,11 @@ class SoftmaxCrossEntropyLoss(Loss):
     array([[ 0.5, -0.5]])
     >>> loss.forward(np.array([[1e4, -1e4]]), np.array([1]))
     20000.0
+    >>> smoothed = SoftmaxCrossEntropyLoss(label_smoothing=0.2)
+    >>> round(smoothed.forward(np.array([[0.0, 0.0]]), np.array([1])), 6)
+    0.693147
+    >>> smoothed.backward()  # p - t with t = (0.1, 0.9)
+    array([[ 0.4, -0.4]])
     """
 
     def _xp(self, xp, scores, y, device):
@@ -290,13 +332,18 @@ class SoftmaxCrossEntropyLoss(Loss):
         p = xp.exp(shifted)
         sums = xp.sum(p, axis=1, keepdims=True)
         log_norm = xp.reshape(xp.log(sums), (-1,))
+        eps, k = self.label_smoothing, scores.shape[1]
         if len(y.shape) == 1:  # class indices: a one-hot matrix
-            classes = xp.arange(scores.shape[1], device=device)
+            classes = xp.arange(k, device=device)
             y = xp.reshape(asarray_on(y, xp, device, dtype=classes.dtype), (-1, 1))
             target = xp.astype(y == xp.reshape(classes, (1, -1)), scores.dtype)
+            if eps:
+                target = (1.0 - eps) * target + eps / k
             per_sample = log_norm - xp.sum(shifted * target, axis=1)
         else:
             target = self._targets_xp(xp, y, scores, device)
+            if eps:
+                target = (1.0 - eps) * target + (eps / k) * xp.sum(target, axis=1, keepdims=True)
             per_sample = log_norm * xp.sum(target, axis=1) - xp.sum(shifted * target, axis=1)
         return per_sample, p / sums - target
 
@@ -309,13 +356,21 @@ class SoftmaxCrossEntropyLoss(Loss):
         sums = p.sum(axis=1, keepdims=True)
         p /= sums
         log_norm = np.log(sums).ravel()  # logsumexp(s) - max(s)
-        y = np.asarray(y)
+        y, eps, k = np.asarray(y), self.label_smoothing, scores.shape[1]
         if y.ndim == 1:
             rows = np.arange(n)
-            per_sample = log_norm - shifted[rows, y]
-            p[rows, y] -= 1.0
+            if eps:  # t = (1 - eps) onehot(y) + eps / k, whose row sums are 1
+                per_sample = log_norm - (1.0 - eps) * shifted[rows, y] \
+                    - (eps / k) * shifted.sum(axis=1)
+                p -= eps / k
+                p[rows, y] -= 1.0 - eps
+            else:
+                per_sample = log_norm - shifted[rows, y]
+                p[rows, y] -= 1.0
         else:
             y = y.reshape(scores.shape)
+            if eps:
+                y = (1.0 - eps) * y + (eps / k) * y.sum(axis=1, keepdims=True)
             per_sample = log_norm * y.sum(axis=1) - np.einsum("ij,ij->i", shifted, y)
             p -= y
         factor = self._weights(n, sample_weight, scores.dtype)
@@ -326,13 +381,20 @@ class SoftmaxCrossEntropyLoss(Loss):
         return float(per_sample @ factor.ravel())
 
 
-class SigmoidBinaryCrossEntropyLoss(Loss):
+class SigmoidBinaryCrossEntropyLoss(_Smoothed, Loss):
     """Sigmoid cross-entropy per output, for binary and multilabel targets.
 
     With scores ``s`` and targets ``y`` in {0, 1} (same shape):
     ``l_i = sum_k softplus(s_ik) - y_ik s_ik`` and
     ``dL/ds_i = (sigmoid(s_i) - y_i) w_i / sum(w)``, where
     ``softplus(s) = max(s, 0) + log1p(exp(-|s|))`` never overflows.
+
+    Parameters
+    ----------
+    label_smoothing : float in [0, 1), default=0.0
+        Train each output towards ``t = (1 - eps) y + eps / 2`` instead of
+        ``y`` (each output is a two-class problem: the same smoothing as the
+        softmax loss with K = 2, and as Keras's ``BinaryCrossentropy``).
 
     Examples
     --------
@@ -343,17 +405,25 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
     0.693147
     >>> loss.backward()
     array([[-0.5]])
+    >>> smoothed = SigmoidBinaryCrossEntropyLoss(label_smoothing=0.2)
+    >>> _ = smoothed.forward(np.array([[0.0]]), np.array([[1.0]]))
+    >>> smoothed.backward()  # sigmoid(0) - 0.9
+    array([[-0.4]])
     """
 
+    def _smoothed(self, y):
+        eps = self.label_smoothing
+        return (1.0 - eps) * y + 0.5 * eps if eps else y
+
     def _xp(self, xp, scores, y, device):
-        y = self._targets_xp(xp, y, scores, device)
+        y = self._smoothed(self._targets_xp(xp, y, scores, device))
         softplus = xp.clip(scores, min=0.0) + xp.log1p(xp.exp(-xp.abs(scores)))
         return xp.sum(softplus - y * scores, axis=1), sigmoid(scores) - y
 
     def forward(self, scores, y, sample_weight=None):
         if not isinstance(scores, np.ndarray):
             return self.forward_xp(scores, y, sample_weight)
-        y = np.asarray(y, dtype=scores.dtype).reshape(scores.shape)
+        y = self._smoothed(np.asarray(y, dtype=scores.dtype).reshape(scores.shape))
         softplus = np.maximum(scores, 0) + np.log1p(np.exp(-np.abs(scores)))
         per_sample = (softplus - y * scores).sum(axis=1)
         grad = sigmoid(scores)

@@ -327,3 +327,19 @@ def test_without_pandas_the_extra_to_install_is_named(tmp_path):
     (tmp_path / "t.csv").write_text("a,b\n1,2\n")
     res = run_cli("train", tmp_path / "t.csv", "--target", "b", block=["pandas"], check=False)
     _refused(res, 'pip install "skbpnet[tables]"')
+
+
+def test_label_smoothing_reaches_the_saved_classifier_and_is_refused_for_regression(tmp_path):
+    iris_frame().to_csv(tmp_path / "iris.csv", index=False)
+    res = run_cli("train", tmp_path / "iris.csv", "--target", "species", "--epochs", "2",
+                  "--label-smoothing", "0.2", "--output", tmp_path / "m.skbpnet")
+    assert "held-out accuracy" in res.stdout
+    assert skbpnet.load(tmp_path / "m.skbpnet")[-1].label_smoothing == 0.2
+    _diamonds().to_csv(tmp_path / "d.csv", index=False)
+    res = run_cli("train", tmp_path / "d.csv", "--target", "price", "--label-smoothing", "0.1",
+                  "--output", tmp_path / "r.skbpnet", check=False)
+    _refused(res, "--label-smoothing is for classification", "regression")
+    assert not (tmp_path / "r.skbpnet").exists()
+    res = run_cli("train", tmp_path / "d.csv", "--target", "price", "--label-smoothing", "1",
+                  "--output", tmp_path / "r.skbpnet", check=False)
+    assert res.returncode == 2 and "argument --label-smoothing" in res.stderr

@@ -222,6 +222,13 @@ def _loss_case(kind, rng):
         return SigmoidBinaryCrossEntropyLoss(), scores, rng.integers(0, 2, size=(n, k)).astype(float)
     if kind == "sigmoid-bce-1-output":
         return SigmoidBinaryCrossEntropyLoss(), scores[:, :1].copy(), rng.integers(0, 2, size=(n, 1))
+    if kind == "softmax-int-labels-smoothed":
+        return SoftmaxCrossEntropyLoss(0.1), scores, rng.integers(0, k, size=n)
+    if kind == "softmax-soft-targets-smoothed":
+        return SoftmaxCrossEntropyLoss(0.3), scores, rng.dirichlet(np.ones(k), size=n)
+    if kind == "sigmoid-bce-smoothed":
+        return (SigmoidBinaryCrossEntropyLoss(0.1), scores,
+                rng.integers(0, 2, size=(n, k)).astype(float))
     raise AssertionError(kind)
 
 
@@ -235,6 +242,9 @@ LOSS_KINDS = [
     "softmax-soft-targets",
     "sigmoid-bce",
     "sigmoid-bce-1-output",
+    "softmax-int-labels-smoothed",
+    "softmax-soft-targets-smoothed",
+    "sigmoid-bce-smoothed",
 ]
 
 
@@ -267,6 +277,58 @@ def test_one_hot_and_integer_labels_agree():
     g_hot = loss.backward().copy()
     assert v_int == pytest.approx(v_hot, rel=1e-13)
     np.testing.assert_allclose(g_int, g_hot, rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize("eps", [0.1, 0.5])
+def test_label_smoothing_is_training_on_smoothed_targets(eps):
+    """Class indices with ``label_smoothing=eps`` give the value and gradient of the
+    soft targets ``(1 - eps) onehot + eps / K`` without smoothing (and differ from none)."""
+    rng = np.random.default_rng(7)
+    scores = rng.normal(scale=3.0, size=(6, 4))
+    labels = rng.integers(0, 4, size=6)
+    w = rng.uniform(0.5, 2.0, size=6)
+    smoothed = SoftmaxCrossEntropyLoss(label_smoothing=eps)
+    v_smooth = smoothed.forward(scores, labels, w)
+    g_smooth = smoothed.backward().copy()
+    plain = SoftmaxCrossEntropyLoss()
+    v_soft = plain.forward(scores, (1 - eps) * np.eye(4)[labels] + eps / 4, w)
+    np.testing.assert_allclose(g_smooth, plain.backward(), rtol=1e-12, atol=1e-15)
+    assert v_smooth == pytest.approx(v_soft, rel=1e-12)
+    plain.forward(scores, labels, w)  # without smoothing every entry moves by eps/K, weighted
+    np.testing.assert_allclose(g_smooth - plain.backward(), -eps * (1 / 4 - np.eye(4)[labels])
+                               * (w / w.sum())[:, None], rtol=1e-10, atol=1e-15)
+    # the same for the one-hot rows of the 2-D path
+    assert smoothed.forward(scores, np.eye(4)[labels], w) == pytest.approx(v_soft, rel=1e-12)
+
+
+def test_label_smoothing_moves_the_optimum_to_the_smoothed_targets():
+    """With smoothing the gradient vanishes where softmax(s) = (1 - eps) onehot + eps / K,
+    and the sigmoid's where sigmoid(s) = (1 - eps) y + eps / 2: finite scores, not infinity."""
+    eps, k = 0.2, 5
+    target = np.full((1, k), eps / k)
+    target[0, 2] += 1 - eps
+    loss = SoftmaxCrossEntropyLoss(eps)
+    loss.forward(np.log(target), np.array([2]))
+    np.testing.assert_allclose(loss.backward(), 0.0, atol=1e-15)
+    binary = SigmoidBinaryCrossEntropyLoss(eps)
+    t = 1 - eps / 2
+    binary.forward(np.array([[np.log(t / (1 - t))]]), np.array([[1.0]]))
+    np.testing.assert_allclose(binary.backward(), 0.0, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, 2, "0.1", None, True, float("nan")])
+def test_label_smoothing_out_of_range_is_refused(bad):
+    for cls in (SoftmaxCrossEntropyLoss, SigmoidBinaryCrossEntropyLoss):
+        with pytest.raises(ValueError, match="label_smoothing must be a number in \\[0, 1\\)"):
+            cls(label_smoothing=bad)
+
+
+def test_label_smoothing_round_trips_through_config():
+    loss = SoftmaxCrossEntropyLoss(0.25)
+    again = type(loss).from_config(loss.get_config())
+    assert again.label_smoothing == 0.25
+    assert repr(again) == "SoftmaxCrossEntropyLoss(label_smoothing=0.25)"
+    assert repr(SigmoidBinaryCrossEntropyLoss()) == "SigmoidBinaryCrossEntropyLoss()"
 
 
 def test_sample_weights_match_repeated_samples():
