@@ -343,3 +343,12 @@ def test_label_smoothing_reaches_the_saved_classifier_and_is_refused_for_regress
     res = run_cli("train", tmp_path / "d.csv", "--target", "price", "--label-smoothing", "1",
                   "--output", tmp_path / "r.skbpnet", check=False)
     assert res.returncode == 2 and "argument --label-smoothing" in res.stderr
+
+
+def test_an_unstable_run_names_the_command_option(tmp_path):
+    _diamonds().to_csv(tmp_path / "d.csv", index=False)
+    res = run_cli("train", tmp_path / "d.csv", "--target", "price", "--lr", "1e6", "--epochs",
+                  "3", "--output", tmp_path / "m.skbpnet", check=False)
+    warning = next(line for line in res.stderr.splitlines() if "training is unstable" in line)
+    assert warning.startswith("skbpnet: warning: ") and "Lower --lr (now 1000000.0)" in warning
+    assert "learning_rate_init" not in res.stderr and "Traceback" not in res.stderr
