@@ -35,6 +35,10 @@ task, held-out score, seconds and peak memory (RSS of the process).
 import argparse
 import ast
 import itertools
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 import warnings
@@ -162,10 +166,6 @@ def run_command(name, folder):
     """``skbpnet train`` on the table written as CSV: (exit code, task line, score line,
     HistGradientBoosting's line, seconds, peak resident MiB of the command's process,
     whether stderr had a traceback)."""
-    import os
-    import subprocess
-    import sys
-
     df, target = TABLES[name]()
     csv = os.path.join(folder, f"{name}.csv")
     df.to_csv(csv, index=False)
@@ -188,8 +188,6 @@ def run_command(name, folder):
 
 def main_command(names):
     """``--command``: the first goal of issue 21, table by table, through the command."""
-    import tempfile
-
     print("| table | rows | exit | task | held-out score | HistGradientBoosting | seconds "
           "| peak RSS |")
     print("|---|---|---|---|---|---|---|---|")
@@ -228,9 +226,6 @@ def main(argv=None):
         return main_command(args.tables)
     overrides = [(k, ast.literal_eval(v)) for k, v in (item.split("=", 1) for item in args.set)]
     warnings.filterwarnings("ignore")
-    import os
-    import sys
-
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _bench_common import blas_summary, fmt_load, loadavg, machine, torch_or_none, versions
 

@@ -346,12 +346,9 @@ def default_estimator(task):
     from . import BPNetClassifier, BPNetRegressor
     from .presets import TABULAR_DEFAULTS, estimator_params
 
-    params = dict(estimator_params(TABULAR_DEFAULTS), random_state=0,
-                  n_iter_no_change=TABULAR_DEFAULTS["epochs"] + 1)
-    if task == "classification":
-        params["label_smoothing"] = TABULAR_DEFAULTS.get("label_smoothing", 0.0)
-        return BPNetClassifier(**params)
-    return BPNetRegressor(**params)
+    cls = BPNetClassifier if task == "classification" else BPNetRegressor
+    return cls(**estimator_params(TABULAR_DEFAULTS), random_state=0,
+               n_iter_no_change=TABULAR_DEFAULTS["epochs"] + 1)
 
 
 def build_pipeline(plans, estimator):

@@ -92,14 +92,12 @@ def add_network_options(p, defaults, stem):
         help="max-norm constraint: rescale each unit's incoming weights to norm C "
              "whenever an update takes them beyond it (3 or 4 are usual; default: none)")
     add("--activation", default="relu", choices=list(ACTIVATIONS), help="hidden activation")
-    add("--label-smoothing", type=rate, default=None, metavar="EPS",
+    add("--label-smoothing", type=rate, default=0.0, metavar="EPS",
         help="classification: train towards 1 - EPS on the true class and EPS spread over "
-             f"all classes (default: {defaults.get('label_smoothing', 0.0)}; "
-             "not for regression)")
+             "all classes (default: 0, none; not for regression)")
     add("--seed", type=seed, default=0, help="random seed")
     add("--threads", type=thread_count, default=None,
         help="BLAS threads (default: what the BLAS chooses)")
-    p.set_defaults(preset_label_smoothing=defaults.get("label_smoothing", 0.0))
     add_output_options(p, stem)
     add("--plot", metavar="FILE.png", default=None,
         help="draw the training loss and held-out score curves (needs matplotlib)")
@@ -137,11 +135,9 @@ def make_estimator(args, kind="classifier"):
                   dropout=args.dropout, input_dropout=args.input_dropout, alpha=args.alpha,
                   schedule=args.schedule, max_norm=args.max_norm)
     extra = {}
-    smoothing = getattr(args, "label_smoothing", None)
     if kind == "classifier":
-        extra["label_smoothing"] = (smoothing if smoothing is not None
-                                    else getattr(args, "preset_label_smoothing", 0.0))
-    elif smoothing:
+        extra["label_smoothing"] = args.label_smoothing
+    elif args.label_smoothing:
         fail("--label-smoothing is for classification; this task is regression (drop the "
              "option, or pass --task classification if the target is a class)")
     cls = BPNetClassifier if kind == "classifier" else BPNetRegressor
