@@ -72,6 +72,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         dropout=0.0,
         input_dropout=0.0,
         max_norm=None,
+        weight_init="auto",
         callbacks=None,
         dtype=None,
         blas_threads="adaptive",
@@ -101,6 +102,7 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         self.max_fun = max_fun
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.weight_init = weight_init
         self.max_norm = max_norm
         self.callbacks = callbacks
         self.dtype = dtype
@@ -328,7 +330,8 @@ class _BaseBPNet(DeviceMixin, BaseEstimator):
         """(net, optimizer, schedule, rng, history, dropout seed) of a new model."""
         rs = check_random_state(self.random_state)
         rng = np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
-        net = arch.build(n_outputs, dtype, rng, init=self._initialisation())
+        init = self._initialisation() if self.weight_init == "auto" else self.weight_init
+        net = arch.build(n_outputs, dtype, rng, init=init)
         params = self.get_params(deep=False)
         seed = int(rng.integers(2**31))
         return net, make_optimizer(params), make_schedule(params), rng, TrainingHistory(), seed

@@ -111,6 +111,13 @@ _COMMON_PARAMETERS = """\
         weights without shrinking them all, which lets dropout networks use
         large learning rates; 3 or 4 are usual. None applies no constraint.
         Not available with lbfgs (see :func:`skbpnet.nn.max_norm_`).
+    weight_init : {{'auto', 'he', 'glorot'}}, default='auto'
+        How the initial weights are drawn (biases start at zero). 'he' is
+        ``U(-b, b)`` with ``b = sqrt(6 / fan_in)``; 'glorot' has
+        ``b = sqrt(6 / (fan_in + fan_out))``, the bound MLPClassifier draws
+        ReLU networks from. 'auto' is He for ReLU-like activations and Glorot
+        otherwise (and for ``loss='poisson'``). Glorot's smaller weights
+        suit small tables: ``skbpnet train`` uses it (``--weight-init``).
     callbacks : list of callable, default=None
         Each is called after every epoch as ``callback(info)`` with a dict
         (``epoch``, ``loss``, ``seconds``, ``network``: the
@@ -276,6 +283,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
         dropout=0.0,
         input_dropout=0.0,
         max_norm=None,
+        weight_init="auto",
         class_weight=None,
         label_smoothing=0.0,
         callbacks=None,
@@ -291,6 +299,7 @@ class BPNetClassifier(ClassifierMixin, _BaseBPNet):
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             dropout=dropout, input_dropout=input_dropout, max_norm=max_norm,
+            weight_init=weight_init,
             callbacks=callbacks, dtype=dtype,
             blas_threads=blas_threads,
         )
@@ -589,6 +598,7 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
         dropout=0.0,
         input_dropout=0.0,
         max_norm=None,
+        weight_init="auto",
         callbacks=None,
         dtype=None,
         blas_threads="adaptive",
@@ -602,6 +612,7 @@ class BPNetRegressor(RegressorMixin, _BaseBPNet):
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             dropout=dropout, input_dropout=input_dropout, max_norm=max_norm,
+            weight_init=weight_init,
             callbacks=callbacks, dtype=dtype,
             blas_threads=blas_threads,
         )

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from ._solvers.callbacks import callback_list
 from ._solvers.registry import SOLVERS, is_stochastic
 from .nn import ACTIVATIONS, LOSSES, SCHEDULES
+from .nn.init import INITIALIZERS
 
 
 def _real(lo=None, hi=None, lo_open=False, hi_open=False, allow_inf=False):
@@ -67,6 +68,7 @@ _CONSTRAINTS = {
     "dropout": _real(0, 1, hi_open=True),
     "input_dropout": _real(0, 1, hi_open=True),
     "label_smoothing": _real(0, 1, hi_open=True),
+    "weight_init": _options(("auto", *INITIALIZERS)),
     "loss": _options(LOSSES),
 }
 

@@ -38,7 +38,7 @@ def estimator_params(preset):
     ----------
     preset : dict
         ``MNIST_DEFAULTS``, ``DIGITS_DEFAULTS`` or a dict with the same keys
-        (``input_dropout`` and ``max_norm`` optional).
+        (``input_dropout``, ``max_norm`` and ``weight_init`` optional).
 
     Returns
     -------
@@ -57,10 +57,11 @@ def estimator_params(preset):
         momentum=preset["momentum"], nesterovs_momentum=True, alpha=preset["alpha"],
         batch_size=preset["batch_size"], max_iter=preset["epochs"],
         dropout=preset.get("dropout", 0.0), input_dropout=preset.get("input_dropout", 0.0),
-        max_norm=preset.get("max_norm"),
+        max_norm=preset.get("max_norm"), weight_init=preset.get("weight_init", "auto"),
     )
 
 # ``skbpnet train``: small tables, so one modest hidden layer and Adam, which
 # needs no learning-rate tuning from one table to the next.
 TABULAR_DEFAULTS = dict(hidden=[64], epochs=100, batch_size=32, solver="adam", lr=1e-3,
-                        momentum=0.9, dropout=0.0, alpha=1e-4, schedule="constant")
+                        momentum=0.9, dropout=0.0, alpha=1e-4, schedule="constant",
+                        weight_init="glorot", label_smoothing=0.1)

@@ -342,13 +342,17 @@ def default_estimator(task):
     >>> net = default_estimator("classification")
     >>> net.random_state, net.max_iter < net.n_iter_no_change
     (0, True)
+    >>> net.weight_init, net.label_smoothing
+    ('glorot', 0.1)
     """
     from . import BPNetClassifier, BPNetRegressor
     from .presets import TABULAR_DEFAULTS, estimator_params
 
-    cls = BPNetClassifier if task == "classification" else BPNetRegressor
-    return cls(**estimator_params(TABULAR_DEFAULTS), random_state=0,
-               n_iter_no_change=TABULAR_DEFAULTS["epochs"] + 1)
+    params = dict(estimator_params(TABULAR_DEFAULTS), random_state=0,
+                  n_iter_no_change=TABULAR_DEFAULTS["epochs"] + 1)
+    if task == "classification":
+        return BPNetClassifier(**params, label_smoothing=TABULAR_DEFAULTS["label_smoothing"])
+    return BPNetRegressor(**params)
 
 
 def build_pipeline(plans, estimator):

@@ -46,7 +46,7 @@ def test_our_additions_are_the_documented_ones_with_neutral_defaults(ours, their
     added = {name: p.default for name, p in inspect.signature(ours).parameters.items()
              if name not in inspect.signature(theirs).parameters}
     expected = {"dropout": 0.0, "input_dropout": 0.0, "max_norm": None, "callbacks": None,
-                "dtype": None, "blas_threads": "adaptive"}
+                "dtype": None, "blas_threads": "adaptive", "weight_init": "auto"}
     if ours is BPNetClassifier:
         expected["class_weight"] = None
         expected["label_smoothing"] = 0.0

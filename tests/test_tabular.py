@@ -164,3 +164,11 @@ def test_the_python_recipe_is_the_network_the_command_fits_by_default(task, kind
 
     args = build_parser().parse_args(["train", "t.csv", "--target", "y"])
     assert make_estimator(args, kind).get_params() == default_estimator(task).get_params()
+    # the table defaults (measured in benchmarks/README.md "Defaults tried")
+    net = default_estimator(task)
+    assert net.weight_init == "glorot"
+    assert net.get_params().get("label_smoothing", 0.1) == 0.1
+    # and only the table's: mnist and digits keep He weights and no smoothing
+    for command in ("mnist", "digits"):
+        other = make_estimator(build_parser().parse_args([command]))
+        assert other.weight_init == "auto" and other.label_smoothing == 0.0

@@ -9,6 +9,7 @@ import os
 
 from .._solvers import SOLVERS, is_stochastic
 from ..nn import ACTIVATIONS, SCHEDULES
+from ..nn.init import INITIALIZERS
 from ..presets import estimator_params
 from ._argtypes import (non_negative_float, positive_float, positive_int, rate, seed,
                         thread_count)
@@ -92,9 +93,16 @@ def add_network_options(p, defaults, stem):
         help="max-norm constraint: rescale each unit's incoming weights to norm C "
              "whenever an update takes them beyond it (3 or 4 are usual; default: none)")
     add("--activation", default="relu", choices=list(ACTIVATIONS), help="hidden activation")
-    add("--label-smoothing", type=rate, default=0.0, metavar="EPS",
+    add("--weight-init", choices=["auto", *INITIALIZERS],
+        default=defaults.get("weight_init", "auto"),
+        help="initial weights: he (sqrt(6 / fan_in)), glorot (sqrt(6 / (fan_in + fan_out)), "
+             "smaller) or auto (he for ReLU-like activations, else glorot)")
+    smoothing = defaults.get("label_smoothing", 0.0)
+    add("--label-smoothing", type=rate, default=None, metavar="EPS",
         help="classification: train towards 1 - EPS on the true class and EPS spread over "
-             "all classes (default: 0, none; not for regression)")
+             f"all classes (default: {smoothing:g}{', none' if not smoothing else ''}; "
+             "not for regression)")
+    p.set_defaults(preset_label_smoothing=smoothing)
     add("--seed", type=seed, default=0, help="random seed")
     add("--threads", type=thread_count, default=None,
         help="BLAS threads (default: what the BLAS chooses)")
@@ -133,11 +141,13 @@ def make_estimator(args, kind="classifier"):
     preset = dict(hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
                   solver=args.solver, lr=args.lr, momentum=args.momentum,
                   dropout=args.dropout, input_dropout=args.input_dropout, alpha=args.alpha,
-                  schedule=args.schedule, max_norm=args.max_norm)
+                  schedule=args.schedule, max_norm=args.max_norm,
+                  weight_init=args.weight_init)
     extra = {}
+    smoothing = args.label_smoothing
     if kind == "classifier":
-        extra["label_smoothing"] = args.label_smoothing
-    elif args.label_smoothing:
+        extra["label_smoothing"] = args.preset_label_smoothing if smoothing is None else smoothing
+    elif smoothing:
         fail("--label-smoothing is for classification; this task is regression (drop the "
              "option, or pass --task classification if the target is a class)")
     cls = BPNetClassifier if kind == "classifier" else BPNetRegressor

@@ -110,7 +110,8 @@ def glorot_uniform(n_in, n_out, rng, dtype=np.float64, gain=1.0):
     return rng.uniform(-bound, bound, size=(n_in, n_out)).astype(dtype, copy=False)
 
 
-_INITIALIZERS = {"he": he_uniform, "glorot": glorot_uniform}
+# The names ``initialize`` and the estimators' ``weight_init`` accept.
+INITIALIZERS = {"he": he_uniform, "glorot": glorot_uniform}
 
 
 def initialize(name, n_in, n_out, rng, dtype=np.float64):
@@ -139,9 +140,9 @@ def initialize(name, n_in, n_out, rng, dtype=np.float64):
     (4, 3)
     """
     try:
-        fn = _INITIALIZERS[name]
+        fn = INITIALIZERS[name]
     except KeyError:
         raise ValueError(
-            f"init must be one of {sorted(_INITIALIZERS)}; got {name!r}."
+            f"init must be one of {sorted(INITIALIZERS)}; got {name!r}."
         ) from None
     return fn(n_in, n_out, rng, dtype)

@@ -335,7 +335,17 @@ def test_label_smoothing_reaches_the_saved_classifier_and_is_refused_for_regress
                   "--label-smoothing", "0.2", "--output", tmp_path / "m.skbpnet")
     assert "held-out accuracy" in res.stdout
     assert skbpnet.load(tmp_path / "m.skbpnet")[-1].label_smoothing == 0.2
+    # the table default is 0.1, and 0 turns it off
+    for option, expected in (((), 0.1), (("--label-smoothing", "0"), 0.0)):
+        run_cli("train", tmp_path / "iris.csv", "--target", "species", "--epochs", "2",
+                *option, "--output", tmp_path / "m.skbpnet", "--force")
+        assert skbpnet.load(tmp_path / "m.skbpnet")[-1].label_smoothing == expected
     _diamonds().to_csv(tmp_path / "d.csv", index=False)
+    # a regression takes no smoothing, and is not refused for the classification default
+    run_cli("train", tmp_path / "d.csv", "--target", "price", "--epochs", "2",
+            "--output", tmp_path / "r.skbpnet")
+    assert "label_smoothing" not in skbpnet.load(tmp_path / "r.skbpnet")[-1].regressor.get_params()
+    (tmp_path / "r.skbpnet").unlink()
     res = run_cli("train", tmp_path / "d.csv", "--target", "price", "--label-smoothing", "0.1",
                   "--output", tmp_path / "r.skbpnet", check=False)
     _refused(res, "--label-smoothing is for classification", "regression")
@@ -352,3 +362,14 @@ def test_an_unstable_run_names_the_command_option(tmp_path):
     warning = next(line for line in res.stderr.splitlines() if "training is unstable" in line)
     assert warning.startswith("skbpnet: warning: ") and "Lower --lr (now 1000000.0)" in warning
     assert "learning_rate_init" not in res.stderr and "Traceback" not in res.stderr
+
+
+def test_tables_start_from_glorot_weights_and_weight_init_reaches_the_saved_model(tmp_path):
+    iris_frame().to_csv(tmp_path / "iris.csv", index=False)
+    for option, expected in (((), "glorot"), (("--weight-init", "he"), "he")):
+        run_cli("train", tmp_path / "iris.csv", "--target", "species", "--epochs", "2",
+                *option, "--output", tmp_path / "m.skbpnet", "--force")
+        assert skbpnet.load(tmp_path / "m.skbpnet")[-1].weight_init == expected
+    res = run_cli("train", tmp_path / "iris.csv", "--target", "species", "--weight-init",
+                  "xavier", "--output", tmp_path / "x.skbpnet", check=False)
+    assert res.returncode == 2 and "argument --weight-init: invalid choice" in res.stderr

@@ -68,6 +68,7 @@ def test_0_1_0_files_take_the_defaults_of_parameters_added_since():
         est = load_old(path)
         assert est.get_params()["max_norm"] is None
         assert type(est)().get_params()["max_norm"] is None
+        assert est.get_params()["weight_init"] == "auto"
     clf = load_old(CLF)
     assert clf.get_params()["label_smoothing"] == 0.0
     assert clf._make_loss().label_smoothing == 0.0  # it trains on as 0.1.0 did
@@ -183,6 +184,6 @@ def test_a_0_1_0_pickle_takes_the_defaults_of_parameters_added_since():
         est = joblib.load(os.path.join(DATA, "classifier-0.1.0.joblib"))
     params = est.get_params()
     defaults = BPNetClassifier().get_params()
-    for name in ("dtype", "blas_threads", "max_norm", "label_smoothing"):
+    for name in ("dtype", "blas_threads", "max_norm", "label_smoothing", "weight_init"):
         assert params[name] == defaults[name]
     assert est.predict(np.zeros((1, est.n_features_in_))).shape == (1,)
