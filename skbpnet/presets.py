@@ -2,9 +2,11 @@
 
 Each preset is a plain dict of the command's options (``hidden``, ``epochs``,
 ``batch_size``, ``solver``, ``lr``, ``momentum``, ``dropout``, ``alpha``,
-``schedule``). The command, the benchmarks and the examples read them from
-here, so that a change of recipe is made once; :func:`estimator_params` turns
-one into the parameters of :class:`~skbpnet.BPNetClassifier`.
+``schedule``; optionally ``input_dropout``, ``max_norm``, ``weight_init`` and
+``label_smoothing``, which the commands apply to classifiers only). The command,
+the benchmarks and the examples read them from here, so that a change of recipe
+is made once; :func:`estimator_params` turns one into the parameters of
+:class:`~skbpnet.BPNetClassifier` (all but ``label_smoothing``).
 
 ``MNIST_DEFAULTS`` was chosen by measurement (see the README): 784-256-10
 ReLU, Nesterov SGD with batches of 128 over 12 epochs, in two cosine cycles
@@ -61,7 +63,9 @@ def estimator_params(preset):
     )
 
 # ``skbpnet train``: small tables, so one modest hidden layer and Adam, which
-# needs no learning-rate tuning from one table to the next.
+# needs no learning-rate tuning from one table to the next. Glorot's smaller
+# starting weights and label smoothing (classification only) were measured on
+# benchmarks/bench_tables.py's tables (docs/user_guide/tables.rst).
 TABULAR_DEFAULTS = dict(hidden=[64], epochs=100, batch_size=32, solver="adam", lr=1e-3,
                         momentum=0.9, dropout=0.0, alpha=1e-4, schedule="constant",
                         weight_init="glorot", label_smoothing=0.1)
