@@ -146,8 +146,8 @@ def make_estimator(args, kind="classifier"):
     extra = {}
     smoothing = args.label_smoothing
     if kind == "classifier":
-        preset_smoothing = getattr(args, "preset_label_smoothing", 0.0)
-        extra["label_smoothing"] = preset_smoothing if smoothing is None else smoothing
+        extra["label_smoothing"] = (args.preset_label_smoothing if smoothing is None
+                                    else smoothing)
     elif smoothing:
         fail("--label-smoothing is for classification; this task is regression (drop the "
              "option, or pass --task classification if the target is a class)")
