@@ -217,7 +217,7 @@ def _evaluator(pipe, X_test, y_test, task, classes, target=None):
     return evaluate
 
 
-def _describe(out, args, X_train, X_test, plans, task, dropped, y_train):
+def _describe(out, args, X_train, X_test, plans, task, dropped, y_train, net):
     if dropped:
         out.write(f"{dropped} row(s) without a {args.target!r} value left out\n")
     task, reason = task
@@ -233,8 +233,10 @@ def _describe(out, args, X_train, X_test, plans, task, dropped, y_train):
     out.write(f"task: {task} ({reason}"
               f"{'; --task ' + other + ' to change' if switchable else ''})\n")
     out.write(column_table(plans))
+    smoothing = net.get_params().get("label_smoothing", 0.0)
     out.write(f"network: {'-'.join(map(str, args.hidden))} hidden, {args.solver}, lr {args.lr}, "
-              f"batch {args.batch_size}, {args.epochs} epochs\n")
+              f"batch {args.batch_size}, {args.epochs} epochs, {net.weight_init} weights"
+              f"{f', label smoothing {smoothing:g}' if smoothing else ''}\n")
 
 
 def run(args, out):
@@ -283,7 +285,7 @@ def run(args, out):
                         args.quiet, label=label)
     net.set_params(callbacks=[progress])
     if not args.quiet:
-        _describe(out, args, X_train, X_test, plans, (task, why), dropped, y_train)
+        _describe(out, args, X_train, X_test, plans, (task, why), dropped, y_train, net)
     with progress.interruptible():  # Ctrl-C: the model of the last complete epoch
         if target is None:
             wall = timed_fit(pipe, X_train, y_train, args.threads)

@@ -346,6 +346,7 @@ def test_label_smoothing_reaches_the_saved_classifier_and_is_refused_for_regress
                   "--output", tmp_path / "r.skbpnet", check=False)
     assert res.returncode == 0 and "held-out R2" in res.stdout
     assert "label-smoothing" not in res.stderr
+    assert "2 epochs, glorot weights\n" in res.stdout  # and says no smoothing
     (tmp_path / "r.skbpnet").unlink()
     res = run_cli("train", tmp_path / "d.csv", "--target", "price", "--label-smoothing", "0.1",
                   "--output", tmp_path / "r.skbpnet", check=False)
@@ -368,9 +369,11 @@ def test_an_unstable_run_names_the_command_option(tmp_path):
 def test_tables_start_from_glorot_weights_and_weight_init_reaches_the_saved_model(tmp_path):
     iris_frame().to_csv(tmp_path / "iris.csv", index=False)
     for option, expected in (((), "glorot"), (("--weight-init", "he"), "he")):
-        run_cli("train", tmp_path / "iris.csv", "--target", "species", "--epochs", "2",
-                *option, "--output", tmp_path / "m.skbpnet", "--force")
+        res = run_cli("train", tmp_path / "iris.csv", "--target", "species", "--epochs", "2",
+                      *option, "--output", tmp_path / "m.skbpnet", "--force")
         assert skbpnet.load(tmp_path / "m.skbpnet")[-1].weight_init == expected
+        # the network line says what it starts from and trains towards
+        assert f"2 epochs, {expected} weights, label smoothing 0.1\n" in res.stdout
     res = run_cli("train", tmp_path / "iris.csv", "--target", "species", "--weight-init",
                   "xavier", "--output", tmp_path / "x.skbpnet", check=False)
     assert res.returncode == 2 and "argument --weight-init: invalid choice" in res.stderr
